@@ -1,0 +1,368 @@
+"""The ``indexsmith`` command line.
+
+Errors caused by input print one line per problem on stderr and exit with status 1;
+``--debug`` (or ``INDEXSMITH_DEBUG=1``) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from indexsmith import __version__
+from indexsmith.errors import IndexsmithError
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Main(click.Group):
+    """Turns :class:`IndexsmithError` into one line per problem on stderr."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IndexsmithError as exc:
+            if ctx.meta.get("debug") or os.environ.get("INDEXSMITH_DEBUG") == "1":
+                raise
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="indexsmith")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Define, build and analyse stock-market indices from pluggable methodology rules."""
+    ctx.meta["debug"] = debug
+
+
+def _plugins() -> Any:
+    from indexsmith.plugins import Plugins
+
+    return Plugins()
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields a callback ``(done, total, label)``."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[label]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns,
+        console=stderr,
+        transient=False,
+        disable=not stderr.is_terminal and os.environ.get("INDEXSMITH_PROGRESS") != "1",
+    ) as progress:
+        task = progress.add_task(description, total=None, label="")
+
+        def update(done: int, total: int, label: str) -> None:
+            progress.update(task, completed=done, total=total, label=label)
+
+        yield update
+
+
+def _market(data: str | None, demo: str | None, calendar: str) -> Any:
+    from indexsmith.demo import demo_market
+    from indexsmith.errors import DataError, Problem
+    from indexsmith.market import load_market
+
+    if data and demo:
+        raise DataError([Problem("--data and --demo are alternatives", hint="pass one of them")])
+    if demo:
+        return demo_market(demo, progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
+    if not data:
+        raise DataError(
+            [Problem("no market data given", hint="pass --data DIR (see docs/data.md) or --demo small")]
+        )
+    return load_market(data, calendar=calendar)
+
+
+@cli.command()
+@click.argument("definition")
+def validate(definition: str) -> None:
+    """Check a definition file (or preset id) without reading any market data."""
+    from indexsmith.definition import load
+
+    methodology = load(definition, _plugins())
+    d = methodology.definition
+    names = ", ".join(
+        f"{i.spec.id} ({'+'.join(i.buckets)}, {i.weighting.entry.name}{', ' + i.capping.entry.name if i.capping else ''})"
+        for i in methodology.indices
+    )
+    click.echo(
+        f"{methodology.source or definition}: valid — family '{d.id}' with {len(methodology.indices)} index(es): {names}"
+    )
+
+
+@cli.command()
+@click.argument("definition")
+@click.option("--data", type=click.Path(file_okay=False), help="Market-data directory (docs/data.md).")
+@click.option(
+    "--demo", type=click.Choice(["small", "full"]), help="Use the embedded demo market instead of --data."
+)
+@click.option("--out", required=True, type=click.Path(), help="Output folder (must be empty or new).")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First effective date (default: the definition's, else the data's).",
+)
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last effective date.")
+def build(
+    definition: str, data: str | None, demo: str | None, out: str, overwrite: bool, start: Any, end: Any
+) -> None:
+    """Build DEFINITION (a file or a preset id) on market data and write the results."""
+    from indexsmith import build as build_index
+    from indexsmith.definition import load
+    from indexsmith.result import atomic_directory
+
+    atomic_directory(Path(out), overwrite=overwrite)  # refuse a non-empty --out before any work
+    methodology = load(definition, _plugins())
+    market = _market(data, demo, methodology.definition.calendar)
+    with _progress(f"building {methodology.definition.id}") as progress:
+        result = build_index(
+            methodology,
+            market,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            progress=progress,
+        )
+    result.write(out, overwrite=overwrite)
+    for index in result:
+        counts = index.constituents.groupby("effective_date").size()
+        click.echo(
+            f"{index.index_id}: {len(counts)} reviews, {counts.min()}-{counts.max()} constituents -> {out}"
+        )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json: bool) -> None:
+    """List plugins with their distribution, version and the components they provide."""
+    manager = _plugins()
+    rows = manager.describe()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("plugin", "distribution", "version", "components")
+    for row in rows:
+        provided = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in row["components"].items())
+        table.add_row(row["name"], row["distribution"] or "-", row["version"] or "-", provided)
+    stdout.print(table)
+
+
+def component_reference(entry: Any) -> dict[str, Any]:
+    """A component's name, provider and params (type, default, help) as plain data."""
+    attrs.resolve_types(entry.cls)
+    params = []
+    for field in attrs.fields(entry.cls):
+        default = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            default = default.factory()
+        params.append(
+            {
+                "name": field.alias or field.name,
+                "type": _type_name(field.type),
+                "required": field.default is attrs.NOTHING,
+                "default": None if default is attrs.NOTHING else _plain(default),
+                "help": field.metadata.get("help", ""),
+            }
+        )
+    return {
+        "kind": entry.kind,
+        "name": entry.name,
+        "aliases": list(entry.aliases),
+        "plugin": entry.plugin.name,
+        "distribution": entry.plugin.distribution,
+        "version": entry.plugin.version,
+        "summary": (entry.cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+        "params": params,
+    }
+
+
+def _type_name(tp: Any) -> str:
+    if isinstance(tp, type):
+        return tp.__name__
+    return str(tp).replace("typing.", "").replace("indexsmith_plugins.", "")
+
+
+def _plain(value: Any) -> Any:
+    from indexsmith.definition import CONVERTER
+
+    return CONVERTER.unstructure(value)
+
+
+@cli.command()
+@click.option(
+    "--kind",
+    type=click.Choice(["schedule", "screen", "ranking", "bucketing", "weighting", "capping"]),
+    help="Only this stage.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def components(kind: str | None, as_json: bool) -> None:
+    """List components with their params (type, default, help)."""
+    manager = _plugins()
+    rows = [component_reference(entry) for entry in manager.entries(kind)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("stage", "name", "provided by", "params")
+    for row in rows:
+        params = (
+            "\n".join(
+                f"{p['name']}: {p['type']}"
+                + (" (required)" if p["required"] else f" = {json.dumps(p['default'])}")
+                for p in row["params"]
+            )
+            or "-"
+        )
+        table.add_row(
+            row["kind"], row["name"], f"{row['distribution'] or row['plugin']} {row['version'] or ''}", params
+        )
+    stdout.print(table)
+
+
+@cli.command()
+def presets() -> None:
+    """List the definitions shipped with indexsmith (use an id with 'build')."""
+    from indexsmith.definition import parse_definition, preset_ids, read_preset
+
+    table = Table("id", "name", "indices")
+    for preset in preset_ids():
+        raw, source = read_preset(preset)
+        definition, _ = parse_definition(raw, source)
+        if definition is not None:
+            table.add_row(preset, definition.name, ", ".join(i.id for i in definition.indices))
+    stdout.print(table)
+
+
+@cli.group()
+def market() -> None:
+    """Market data: export the demo market, check a data directory."""
+
+
+@market.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--size", type=click.Choice(["small", "full"]), default="small", show_default=True)
+@click.option("--seed", type=int, default=None, help="Random seed (default: the demo's).")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty directory.")
+def market_export(directory: str, size: str, seed: int | None, fmt: str, overwrite: bool) -> None:
+    """Write the demo market to DIRECTORY in the documented format (docs/data.md)."""
+    from indexsmith import demo
+    from indexsmith.result import atomic_directory, write_parquet
+
+    with atomic_directory(Path(directory), overwrite=overwrite) as tmp:
+        tables = demo.generate(size, demo.DEFAULT_SEED if seed is None else seed)
+        for name, frame in tables.items():
+            if fmt == "parquet":
+                write_parquet(frame, tmp / f"{name}.parquet")
+            else:
+                frame.to_csv(tmp / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+    click.echo(
+        f"wrote the {size} demo market to {directory}: "
+        + ", ".join(f"{k} {len(v):,} rows" for k, v in tables.items())
+    )
+
+
+@market.command("check")
+@click.argument("directory", type=click.Path())
+@click.option("--calendar", default="XNYS", show_default=True)
+def market_check(directory: str, calendar: str) -> None:
+    """Validate a market-data directory and summarise it."""
+    from indexsmith.market import load_market
+
+    loaded = load_market(directory, calendar=calendar)
+    click.echo(f"{directory}: valid — {loaded!r}; fingerprint {loaded.fingerprint()}")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(), default="indexsmith-demo", show_default=True, help="Output folder.")
+@click.option(
+    "--size",
+    type=click.Choice(["small", "full"]),
+    default="small",
+    show_default=True,
+    help="Demo market size.",
+)
+def demo(out: str, size: str) -> None:
+    """Build the demo indices on the embedded demo market and compare them."""
+    from indexsmith import build as build_index
+    from indexsmith.definition import load
+    from indexsmith.demo import demo_market
+
+    market_data = demo_market(size, progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
+    methodology = load("demo-tiers", _plugins())
+    with _progress("building demo-tiers") as progress:
+        result = build_index(methodology, market_data, progress=progress)
+    result.write(out, overwrite=True)
+    table = Table(
+        title=f"demo-tiers on the {size} demo market ({market_data.first_session:%Y-%m-%d} to {market_data.last_session:%Y-%m-%d})"
+    )
+    for column in (
+        "index",
+        "reviews",
+        "constituents",
+        "largest weight",
+        "top-10 weight",
+        "additions / review",
+        "sectors",
+    ):
+        table.add_column(column, justify="right" if column != "index" else "left")
+    for index in result:
+        c = index.constituents
+        last = c[c["effective_date"] == c["effective_date"].max()]
+        top10 = last["weight"].nlargest(10).sum()
+        additions = index.changes[index.changes["change"] == "addition"]
+        reviews = c["effective_date"].nunique()
+        table.add_row(
+            index.index_id,
+            str(reviews),
+            f"{c.groupby('effective_date').size().min()}-{c.groupby('effective_date').size().max()}",
+            f"{last['weight'].max():.2%}",
+            f"{top10:.1%}",
+            f"{(len(additions) - len(last)) / max(reviews - 1, 1):.1f}" if reviews > 1 else "-",
+            str(last["sector"].nunique()),
+        )
+    stdout.print(table)
+    stdout.print(
+        f"results written to {out}/ (one folder per index: constituents, changes, exclusions, run.json)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``indexsmith`` script."""
+    try:
+        cli.main(args=argv, prog_name="indexsmith", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Checks of each stage's output against the contract in :mod:`indexsmith.components`.
+
+Each check raises :class:`~indexsmith.errors.ComponentError` naming the component, the
+plugin that provided it and the review, before the next stage can use bad output.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from indexsmith.components import BUCKET_COLUMNS, REVIEW_COLUMNS
+from indexsmith.errors import ComponentError
+
+if TYPE_CHECKING:
+    from indexsmith.definition import Resolved
+
+WEIGHT_TOLERANCE = 1e-9
+
+
+def who(resolved: Resolved) -> str:
+    """``weighting 'equal' (plugin 'indexsmith_plugins.weightings', indexsmith 0.1.0)``."""
+    return f"{resolved.label} from plugin {resolved.entry.plugin.label()}"
+
+
+def _fail(resolved: Resolved, when: str, what: str) -> ComponentError:
+    return ComponentError(f"{who(resolved)} broke its contract {when}: {what}")
+
+
+def check_reviews(resolved: Resolved, reviews: object) -> pd.DataFrame:
+    when = "building the review schedule"
+    if not isinstance(reviews, pd.DataFrame):
+        raise _fail(resolved, when, f"returned {type(reviews).__name__}, not a DataFrame")
+    missing = [c for c in REVIEW_COLUMNS if c not in reviews.columns]
+    if missing:
+        raise _fail(resolved, when, f"missing columns {', '.join(missing)}")
+    frame = reviews[list(REVIEW_COLUMNS)].reset_index(drop=True)
+    for column in REVIEW_COLUMNS:
+        if not pd.api.types.is_datetime64_any_dtype(frame[column]) or frame[column].isna().any():
+            raise _fail(resolved, when, f"column {column} must hold dates without gaps")
+    order = (frame["rank_date"] <= frame["announcement_date"]) & (
+        frame["announcement_date"] <= frame["effective_date"]
+    )
+    if not order.all():
+        row = frame[~order].iloc[0]
+        raise _fail(
+            resolved,
+            when,
+            f"review effective {row['effective_date']:%Y-%m-%d} has rank/announcement/effective dates out of order",
+        )
+    if not frame["effective_date"].is_monotonic_increasing or frame["effective_date"].duplicated().any():
+        raise _fail(resolved, when, "effective dates must be unique and increasing")
+    return frame
+
+
+def check_reasons(resolved: Resolved, reasons: object, candidates: pd.DataFrame, when: str) -> pd.Series:
+    if not isinstance(reasons, pd.Series):
+        raise _fail(resolved, when, f"returned {type(reasons).__name__}, not a Series of reasons")
+    if not reasons.index.equals(candidates.index):
+        raise _fail(
+            resolved,
+            when,
+            "the reasons are not aligned with the candidates (rows dropped, added or reordered)",
+        )
+    bad = reasons.notna() & ~reasons.map(lambda r: isinstance(r, str) and bool(r))
+    if bad.any():
+        first = bad[bad].index[0]
+        raise _fail(
+            resolved,
+            when,
+            f"reason for {first} is {reasons.loc[first]!r}; a reason must be non-empty text, or missing when the security passes",
+        )
+    return reasons
+
+
+def check_measure(resolved: Resolved, measure: object, universe: pd.DataFrame, when: str) -> pd.Series:
+    if not isinstance(measure, pd.Series):
+        raise _fail(resolved, when, f"returned {type(measure).__name__}, not a Series")
+    if not measure.index.equals(universe.index):
+        raise _fail(resolved, when, "the measure is not aligned with the universe")
+    values = pd.to_numeric(measure, errors="coerce").astype(float)
+    finite = np.isfinite(values.to_numpy())
+    if not finite.all():
+        sid = values.index[~finite][0]
+        raise _fail(
+            resolved,
+            when,
+            f"measure for {sid} is {measure[sid]!r}; rank measures must be finite numbers (screen out securities without data)",
+        )
+    return values
+
+
+def check_buckets(
+    resolved: Resolved, assigned: object, ranked: pd.DataFrame, declared: tuple[str, ...], when: str
+) -> pd.DataFrame:
+    if not isinstance(assigned, pd.DataFrame):
+        raise _fail(resolved, when, f"returned {type(assigned).__name__}, not a DataFrame")
+    missing = [c for c in BUCKET_COLUMNS if c not in assigned.columns]
+    if missing:
+        raise _fail(resolved, when, f"missing columns {', '.join(missing)}")
+    columns = list(BUCKET_COLUMNS) + (["note"] if "note" in assigned.columns else [])
+    frame = assigned[columns].reset_index(drop=True)
+    unknown = ~frame["security_id"].isin(ranked.index)
+    if unknown.any():
+        raise _fail(
+            resolved, when, f"security {frame['security_id'][unknown].iloc[0]} is not in the ranked universe"
+        )
+    undeclared = ~frame["bucket"].isin(declared)
+    if undeclared.any():
+        raise _fail(
+            resolved,
+            when,
+            f"bucket '{frame['bucket'][undeclared].iloc[0]}' is not one it declares ({', '.join(declared)})",
+        )
+    fraction = pd.to_numeric(frame["fraction"], errors="coerce").astype(float)
+    if not ((fraction > 0) & (fraction <= 1)).all():
+        raise _fail(resolved, when, "every fraction must be in (0, 1]")
+    totals = fraction.groupby(frame["security_id"]).sum()
+    if (totals > 1 + 1e-12).any():
+        raise _fail(resolved, when, f"fractions of {totals.idxmax()} sum to {totals.max():.6g} > 1")
+    if frame.duplicated(["security_id", "bucket"]).any():
+        raise _fail(resolved, when, "a security appears twice in the same bucket")
+    frame["fraction"] = fraction
+    return frame
+
+
+def check_weights(resolved: Resolved, weights: object, members: pd.DataFrame, when: str) -> pd.Series:
+    if not isinstance(weights, pd.Series):
+        raise _fail(resolved, when, f"returned {type(weights).__name__}, not a Series of weights")
+    if not weights.index.equals(members.index):
+        raise _fail(resolved, when, "the weights are not aligned with the members")
+    values = pd.to_numeric(weights, errors="coerce").astype(float)
+    array = values.to_numpy()
+    if len(array) == 0:
+        return values
+    if not np.isfinite(array).all():
+        sid = values.index[~np.isfinite(array)][0]
+        raise _fail(
+            resolved, when, f"weight of {sid} is {array[~np.isfinite(array)][0]}; weights must be finite"
+        )
+    if (array < 0).any():
+        sid = values.index[array < 0][0]
+        raise _fail(resolved, when, f"weight of {sid} is {values[sid]:.6g}; weights must be >= 0")
+    total = float(array.sum())
+    if abs(total - 1.0) > WEIGHT_TOLERANCE:
+        raise _fail(resolved, when, f"weights sum to {total:.12g}, not 1")
+    return values

@@ -1,0 +1,214 @@
+"""The pipeline: schedule -> as-of view -> screens -> ranking -> bucketing -> weighting -> capping.
+
+:func:`run` is a pure function of (methodology, market, date range): it keeps no global
+state, so builds can run side by side in processes. It loops over review dates only;
+within a review every stage works on whole columns of securities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from indexsmith import contracts
+from indexsmith.calendars import get_calendar
+from indexsmith.components import BUCKET_COLUMNS
+from indexsmith.definition import Methodology, Resolved
+from indexsmith.errors import ComponentError, DefinitionError, IndexsmithError, Problem
+from indexsmith.market import Market, MarketView
+
+#: Columns of the universe frame components receive (plus ``incumbent``).
+UNIVERSE_COLUMNS = (
+    "company_id",
+    "ticker",
+    "name",
+    "sector",
+    "industry",
+    "exchange",
+    "country_of_incorporation",
+    "country_of_headquarters",
+    "security_type",
+    "listing_date",
+)
+
+Progress = Callable[[int, int, str], None]
+
+
+@attrs.frozen
+class ReviewOutput:
+    """What one review decided, for the family and each index."""
+
+    review: pd.Series
+    exclusions: pd.DataFrame
+    ranked: pd.DataFrame
+    assignment: pd.DataFrame
+    constituents: dict[str, pd.DataFrame]
+
+
+def _call(resolved: Resolved, method: str, review_label: str, *args: Any) -> Any:
+    try:
+        return getattr(resolved.component, method)(*args)
+    except ComponentError as exc:
+        raise ComponentError(f"{contracts.who(resolved)} failed {review_label}: {exc}") from exc
+    except IndexsmithError:
+        raise
+    except Exception as exc:
+        raise ComponentError(
+            f"{contracts.who(resolved)} raised {type(exc).__name__}: {exc} {review_label}"
+        ) from exc
+
+
+def schedule(
+    methodology: Methodology, market: Market, start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """Reviews within the definition's (or the given) date range that the data can support."""
+    d = methodology.definition
+    first, last = market.first_session.date(), market.last_session.date()
+    start = start or d.start or first
+    end = end or d.end or last
+    if start > end:
+        raise DefinitionError([Problem(f"start {start} is after end {end}", "$.start")])
+    calendar = get_calendar(d.calendar)
+    reviews = _call(methodology.schedule, "reviews", f"for {start}..{end}", calendar, start, end)
+    reviews = contracts.check_reviews(methodology.schedule, reviews)
+    usable = (reviews["rank_date"] >= market.first_session) & (
+        reviews["effective_date"] <= market.last_session
+    )
+    reviews = reviews[usable].reset_index(drop=True)
+    if reviews.empty:
+        raise DefinitionError(
+            [
+                Problem(
+                    f"schedule '{methodology.schedule.entry.name}' gives no review between {start} and {end} "
+                    f"inside the market data ({first}..{last})",
+                    hint="widen start/end or use data covering the review dates",
+                )
+            ],
+            methodology.source,
+        )
+    return reviews
+
+
+def run(
+    methodology: Methodology,
+    market: Market,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    progress: Progress | None = None,
+) -> list[ReviewOutput]:
+    """Run every review of a methodology on a market."""
+    if methodology.definition.calendar != market.calendar.code:
+        raise DefinitionError(
+            [
+                Problem(
+                    f"the definition uses calendar {methodology.definition.calendar} but the market data is on {market.calendar.code}",
+                    "$.calendar",
+                    f'set calendar = "{market.calendar.code}"',
+                )
+            ],
+            methodology.source,
+        )
+    reviews = schedule(methodology, market, start, end)
+    previous = pd.DataFrame(
+        {c: pd.Series(dtype=object if c != "fraction" else float) for c in BUCKET_COLUMNS}
+    )
+    outputs = []
+    for i, review in reviews.iterrows():
+        label = f"on review with rank date {review['rank_date']:%Y-%m-%d} (effective {review['effective_date']:%Y-%m-%d})"
+        if progress:
+            progress(int(i), len(reviews), f"{review['rank_date']:%Y-%m-%d}")
+        output = run_review(methodology, market.view(review["rank_date"]), review, previous, label)
+        outputs.append(output)
+        previous = output.assignment
+    if progress:
+        progress(len(reviews), len(reviews), "done")
+    return outputs
+
+
+def run_review(
+    methodology: Methodology,
+    view: MarketView,
+    review: pd.Series,
+    previous: pd.DataFrame,
+    label: str,
+) -> ReviewOutput:
+    """One review, from the listed securities to each index's target weights."""
+    universe = view.securities.loc[:, list(UNIVERSE_COLUMNS)].copy()
+    universe["incumbent"] = universe.index.isin(previous["security_id"])
+    exclusions = []
+    for screen in methodology.screens:
+        if screen.applies_to == "additions":
+            subject = universe[~universe["incumbent"]]
+        elif screen.applies_to == "incumbents":
+            subject = universe[universe["incumbent"]]
+        else:
+            subject = universe
+        reasons = _call(screen, "screen", label, view, subject)
+        reasons = contracts.check_reasons(screen, reasons, subject, label)
+        failed = reasons[reasons.notna()]
+        if len(failed):
+            exclusions.append(
+                pd.DataFrame(
+                    {"security_id": failed.index, "screen": screen.entry.name, "reason": failed.to_numpy()}
+                )
+            )
+            universe = universe.drop(index=failed.index)
+    excluded = (
+        pd.concat(exclusions, ignore_index=True)
+        if exclusions
+        else pd.DataFrame(
+            {
+                "security_id": pd.Series(dtype=object),
+                "screen": pd.Series(dtype=object),
+                "reason": pd.Series(dtype=object),
+            }
+        )
+    )
+
+    measure = _call(methodology.ranking, "measure", label, view, universe)
+    measure = contracts.check_measure(methodology.ranking, measure, universe, label)
+    ranked = universe.assign(measure=measure)
+    # Documented tie-break: measure descending, then company_id, then security_id.
+    order = np.lexsort(
+        (
+            ranked.index.to_numpy(dtype=str),
+            ranked["company_id"].to_numpy(dtype=str),
+            -ranked["measure"].to_numpy(),
+        )
+    )
+    ranked = ranked.iloc[order]
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+
+    bucketing = methodology.bucketing
+    declared = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
+    assignment = _call(bucketing, "assign", label, view, ranked, previous)
+    assignment = contracts.check_buckets(bucketing, assignment, ranked, declared, label)
+
+    constituents = {}
+    for index in methodology.indices:
+        rows = assignment[assignment["bucket"].isin(index.buckets)]
+        grouped = rows.groupby("security_id", sort=False)
+        fraction = grouped["fraction"].sum()
+        bucket = grouped["bucket"].agg("+".join)
+        members = ranked.loc[ranked.index.isin(fraction.index)].copy()
+        members["fraction"] = fraction.reindex(members.index)
+        members["bucket"] = bucket.reindex(members.index)
+        if members.empty:
+            raise ComponentError(
+                f"index '{index.spec.id}' has no members {label}: bucketing '{bucketing.entry.name}' put no security in "
+                f"{', '.join(index.buckets)} — check the universe screens and the bucket sizes against the data"
+            )
+        weights = _call(index.weighting, "weigh", label, view, members)
+        weights = contracts.check_weights(index.weighting, weights, members, label)
+        if index.capping is not None:
+            weights = _call(index.capping, "cap", label, view, members, weights)
+            weights = contracts.check_weights(index.capping, weights, members, label)
+        members["weight"] = weights
+        constituents[index.spec.id] = members
+    return ReviewOutput(review, excluded, ranked, assignment, constituents)

@@ -1,0 +1,132 @@
+"""Hook specifications: the only way a plugin contributes methodology components.
+
+There is one hook per pipeline stage. Each hook receives a ``register`` callable and the
+plugin calls it once per component it provides::
+
+    @hookimpl
+    def indexsmith_register_weightings(register):
+        register("float-cap", FloatCapWeighting)
+
+``register(name, component_class, *, aliases=())`` records the component under ``name``
+(lower-case, words joined by ``-``) for that stage, together with the plugin that
+registered it, so that errors and ``run.json`` can say which distribution and version
+provided it. A name (or alias) registered twice for the same stage is an error at start-up
+that names both providers; nothing is ever renamed or overridden silently.
+
+These are registration hooks, not computation hooks: indexsmith calls each one once per
+plugin when the plugin manager starts, with keyword arguments only. The components
+themselves (frozen attrs classes whose fields are their parameters) do the computing; see
+:mod:`indexsmith.components` for the contract of each stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("indexsmith")
+
+
+# -- schedules ---------------------------------------------------------------------------
+
+
+@hookspec
+def indexsmith_register_schedules(register: Any) -> None:
+    """Register review schedules.
+
+    A schedule turns an index's date range and trading calendar into review dates, each
+    with a rank date, an announcement date and an effective date (see
+    :class:`indexsmith.components.Schedule`).
+
+    :param register: call ``register(name, cls, aliases=())`` for each schedule class.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- universe selection ------------------------------------------------------------------
+
+
+@hookspec
+def indexsmith_register_screens(register: Any) -> None:
+    """Register universe screens (eligibility rules).
+
+    The universe stage of a definition is a list of screens applied in order; each one
+    removes securities and says why (see :class:`indexsmith.components.Screen`). A screen
+    can be applied to all securities, to candidates for addition only, or to incumbents only
+    (``applies_to`` in the definition), which is how addition and continued-membership
+    criteria stay separate.
+
+    :param register: call ``register(name, cls, aliases=())`` for each screen class.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- ranking -----------------------------------------------------------------------------
+
+
+@hookspec
+def indexsmith_register_rankings(register: Any) -> None:
+    """Register ranking measures.
+
+    A ranking returns one number per eligible security (for example total company market
+    cap); the engine ranks securities by it, largest first, breaking ties by the documented
+    rule in :class:`indexsmith.components.Ranking`.
+
+    :param register: call ``register(name, cls, aliases=())`` for each ranking class.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- bucketing ---------------------------------------------------------------------------
+
+
+@hookspec
+def indexsmith_register_bucketings(register: Any) -> None:
+    """Register bucketings (size tiers, bands, committee selections).
+
+    A bucketing places ranked securities into named buckets, seeing the previous review's
+    buckets so that it can apply bands and buffers (see
+    :class:`indexsmith.components.Bucketing`). It declares the bucket names it can produce,
+    so that a definition naming a bucket that cannot exist is refused at validation.
+
+    :param register: call ``register(name, cls, aliases=())`` for each bucketing class.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- weighting ---------------------------------------------------------------------------
+
+
+@hookspec
+def indexsmith_register_weightings(register: Any) -> None:
+    """Register weighting schemes.
+
+    A weighting turns an index's members into target weights that are finite,
+    non-negative and sum to one (see :class:`indexsmith.components.Weighting`).
+
+    :param register: call ``register(name, cls, aliases=())`` for each weighting class.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- capping -----------------------------------------------------------------------------
+
+
+@hookspec
+def indexsmith_register_cappings(register: Any) -> None:
+    """Register capping rules.
+
+    A capping adjusts target weights (single-name caps, group caps, sector caps) and must
+    return weights that still meet the weighting contract (see
+    :class:`indexsmith.components.Capping`).
+
+    :param register: call ``register(name, cls, aliases=())`` for each capping class.
+
+    .. versionadded:: 0.1
+    """

@@ -1,0 +1,701 @@
+"""Market data: the documented table format, the loader, and point-in-time views.
+
+A :class:`Market` holds one market in memory, columnar: daily closes and volumes as dense
+``sessions x securities`` float arrays, and the slowly changing tables (shares and float
+factors, fundamentals, dividends, corporate actions) as arrays sorted by security and
+date. No per-row Python objects.
+
+Components never see a :class:`Market`. They get a :class:`MarketView` made for one as-of
+date, which holds only data dated on or before that date (array prefixes and filtered
+rows), so a component cannot look ahead even by accident; asking a view for a later date
+raises :class:`~indexsmith.errors.PointInTimeError`.
+
+The table format is documented in ``docs/data.md``; :data:`SCHEMA` is its source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from indexsmith.calendars import TradingCalendar, get_calendar
+from indexsmith.errors import DataError, PointInTimeError, Problem
+
+
+@attrs.frozen
+class Column:
+    name: str
+    dtype: str  # "str", "date", "float"
+    required: bool = True
+    help: str = ""
+
+
+#: Table name -> columns, in documented order. ``docs/data.md`` is generated from this.
+SCHEMA: dict[str, tuple[Column, ...]] = {
+    "securities": (
+        Column("security_id", "str", help="unique key of the listed line"),
+        Column("company_id", "str", help="share classes of one company share it"),
+        Column("ticker", "str"),
+        Column("name", "str"),
+        Column("sector", "str", help="one of 11 GICS-like sectors"),
+        Column("industry", "str", required=False),
+        Column("exchange", "str", help="MIC of the primary listing: XNYS, XNAS, XASE, ARCX, OTC"),
+        Column("country_of_incorporation", "str", help="ISO 3166 alpha-2"),
+        Column("country_of_headquarters", "str", help="ISO 3166 alpha-2"),
+        Column(
+            "security_type",
+            "str",
+            help="common, REIT, ADR, preferred, ETF, closed-end fund, LP, BDC, SPAC, tracking",
+        ),
+        Column("listing_date", "date", help="first session with a price"),
+        Column(
+            "delisting_date", "date", required=False, help="last session with a price; empty while listed"
+        ),
+    ),
+    "prices": (
+        Column("date", "date", help="a session of the market's calendar"),
+        Column("security_id", "str"),
+        Column("close", "float", help="raw (unadjusted) close, USD"),
+        Column("volume", "float", help="shares traded (raw, not split-adjusted)"),
+    ),
+    "shares": (
+        Column("date", "date", help="effective date; the row holds until the next one"),
+        Column("security_id", "str"),
+        Column("shares_outstanding", "float", help="shares of this line, > 0"),
+        Column("float_factor", "float", help="fraction of shares available to investors, 0 < f <= 1"),
+    ),
+    "dividends": (
+        Column("ex_date", "date"),
+        Column("security_id", "str"),
+        Column("amount", "float", help="cash per share, USD"),
+        Column("kind", "str", help="regular or special"),
+    ),
+    "corporate_actions": (
+        Column("date", "date", help="ex or effective date"),
+        Column("security_id", "str"),
+        Column(
+            "action",
+            "str",
+            help="split, spin-off, cash-acquisition, stock-acquisition, delisting, ticker-change",
+        ),
+        Column(
+            "ratio",
+            "float",
+            required=False,
+            help="split: new shares per old; spin-off and stock acquisition: new shares per share held",
+        ),
+        Column("cash", "float", required=False, help="cash per share (cash acquisition)"),
+        Column("acquirer_id", "str", required=False, help="security_id of the acquirer"),
+        Column("new_security_id", "str", required=False, help="security_id of the spun-off company"),
+        Column(
+            "reason",
+            "str",
+            required=False,
+            help="delisting reason: bankruptcy, acquisition, voluntary, listing-standards",
+        ),
+        Column("new_ticker", "str", required=False),
+    ),
+    "fundamentals": (
+        Column("security_id", "str"),
+        Column("period_end", "date", help="fiscal quarter end"),
+        Column("available_date", "date", help="first date the market could know the figures"),
+        Column("net_income", "float", help="quarterly GAAP net income, USD"),
+        Column("book_equity", "float", help="book value of common equity at period end, USD"),
+        Column("sales", "float", help="quarterly sales, USD"),
+    ),
+}
+
+REQUIRED_TABLES = ("securities", "prices", "shares")
+MAX_PROBLEMS = 50
+
+
+# -- loading and validation -----------------------------------------------------------------
+
+
+def read_table(directory: Path, table: str) -> tuple[pd.DataFrame | None, str]:
+    """Read ``<table>.parquet`` or ``<table>.csv`` from a directory (Parquet first)."""
+    for suffix in (".parquet", ".csv"):
+        path = directory / f"{table}{suffix}"
+        if path.exists():
+            if suffix == ".parquet":
+                return pd.read_parquet(path), path.name
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]), path.name
+    return None, f"{table}.parquet"
+
+
+def load_market(path: str | Path, *, calendar: str = "XNYS") -> Market:
+    """Load and validate a market-data directory (see ``docs/data.md``)."""
+    directory = Path(path)
+    if not directory.is_dir():
+        raise DataError(
+            [
+                Problem(
+                    f"market-data directory {directory} does not exist",
+                    hint="pass --data DIR with securities, prices and shares tables, or export the demo market with 'indexsmith market export DIR'",
+                )
+            ]
+        )
+    frames: dict[str, pd.DataFrame] = {}
+    names: dict[str, str] = {}
+    missing = []
+    for table in SCHEMA:
+        frame, name = read_table(directory, table)
+        names[table] = name
+        if frame is None:
+            if table in REQUIRED_TABLES:
+                missing.append(
+                    Problem(
+                        f"missing table {table}",
+                        where=str(directory),
+                        hint=f"add {table}.parquet or {table}.csv",
+                    )
+                )
+            continue
+        frames[table] = frame
+    if missing:
+        raise DataError(missing)
+    return Market.from_frames(frames, calendar=calendar, file_names=names, source=str(directory))
+
+
+class _Problems:
+    """Collects validation problems up to a cap."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.dropped = 0
+
+    def add(self, message: str, where: str, hint: str = "") -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(Problem(message, where, hint))
+        else:
+            self.dropped += 1
+
+    def rows(self, file: str, frame: pd.DataFrame, mask: np.ndarray, message, hint: str) -> None:
+        """One problem per offending row; ``message(row)`` formats it."""
+        for i in np.flatnonzero(mask)[: MAX_PROBLEMS - len(self.items) + 1]:
+            self.add(message(frame.iloc[i]), f"{file} row {i + 1}", hint)
+        self.dropped += max(0, int(mask.sum()) - (MAX_PROBLEMS - len(self.items)))
+
+    def raise_if_any(self, source: str | None) -> None:
+        if self.items:
+            problems = list(self.items)
+            if self.dropped > 0:
+                problems.append(Problem(f"... and {self.dropped} more problems not shown"))
+            raise DataError(problems, source=source)
+
+
+def _coerce(frame: pd.DataFrame, table: str, file: str, problems: _Problems) -> pd.DataFrame:
+    """Check columns and convert types; report what cannot be converted."""
+    out = {}
+    for column in SCHEMA[table]:
+        if column.name not in frame.columns:
+            if column.required:
+                problems.add(
+                    f"missing column '{column.name}'",
+                    file,
+                    f"add it ({column.dtype}{': ' + column.help if column.help else ''})",
+                )
+            out[column.name] = pd.Series(
+                np.full(len(frame), np.nan if column.dtype != "str" else None),
+                dtype={"str": object, "date": "datetime64[ns]", "float": "float64"}[column.dtype],
+            )
+            continue
+        raw = frame[column.name]
+        if column.dtype == "float":
+            values = pd.to_numeric(raw, errors="coerce").astype("float64")
+            bad = values.isna().to_numpy() & raw.notna().to_numpy()
+            label = "a number"
+        elif column.dtype == "date":
+            values = (
+                pd.to_datetime(raw, errors="coerce", format="mixed")
+                if raw.dtype == object
+                else pd.to_datetime(raw, errors="coerce")
+            )
+            values = values.astype("datetime64[ns]")
+            bad = values.isna().to_numpy() & raw.notna().to_numpy()
+            label = "a date (YYYY-MM-DD)"
+        else:
+            values = raw.astype(object).where(raw.notna(), None)
+            values = values.map(lambda v: v if v is None else str(v))
+            bad = np.zeros(len(raw), dtype=bool)
+            label = "text"
+        if bad.any():
+            problems.rows(
+                file,
+                frame,
+                bad,
+                lambda row, c=column.name: f"column '{c}' has {row[c]!r}",
+                f"write {label}",
+            )
+        if column.required and column.dtype != "float":
+            empty = values.isna().to_numpy() & ~bad
+            if empty.any():
+                problems.rows(
+                    file, frame, empty, lambda row, c=column.name: f"column '{c}' is empty", "fill it in"
+                )
+        out[column.name] = values.reset_index(drop=True)
+    return pd.DataFrame(out)
+
+
+def validate_frames(
+    raw: Mapping[str, pd.DataFrame],
+    calendar: TradingCalendar,
+    file_names: Mapping[str, str] | None = None,
+    source: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Check every table against :data:`SCHEMA` and the rules in ``docs/data.md``.
+
+    Returns the tables with normalised types; raises :class:`DataError` listing every
+    problem found (up to a cap), each with file, row and fix.
+    """
+    names = {t: (file_names or {}).get(t, f"{t}.parquet") for t in SCHEMA}
+    problems = _Problems()
+    tables: dict[str, pd.DataFrame] = {}
+    for table in SCHEMA:
+        if table in raw:
+            tables[table] = _coerce(raw[table], table, names[table], problems)
+        else:
+            if table in REQUIRED_TABLES:
+                problems.add(f"missing table {table}", source or "market data", f"provide {table}")
+            tables[table] = _coerce(
+                pd.DataFrame({c.name: [] for c in SCHEMA[table]}), table, names[table], problems
+            )
+    problems.raise_if_any(source)
+
+    sec = tables["securities"]
+    dup = sec["security_id"].duplicated(keep=False).to_numpy()
+    problems.rows(
+        names["securities"],
+        sec,
+        dup,
+        lambda r: f"security_id {r['security_id']} appears more than once",
+        "keep one row per security",
+    )
+    known = pd.Index(sec["security_id"])
+
+    for table in ("prices", "shares", "dividends", "corporate_actions", "fundamentals"):
+        frame = tables[table]
+        unknown = ~frame["security_id"].isin(known).to_numpy()
+        problems.rows(
+            names[table],
+            frame,
+            unknown,
+            lambda r: f"security {r['security_id']} is not in securities",
+            "add it to the securities table or remove the row",
+        )
+
+    prices = tables["prices"]
+    dup = prices.duplicated(["date", "security_id"], keep=False).to_numpy()
+    problems.rows(
+        names["prices"],
+        prices,
+        dup,
+        lambda r: f"duplicate price for {r['security_id']} on {r['date']:%Y-%m-%d}",
+        "keep one row per (date, security_id)",
+    )
+    close = prices["close"].to_numpy()
+    bad_close = ~(close > 0)
+    problems.rows(
+        names["prices"],
+        prices,
+        bad_close,
+        lambda r: (
+            f"close {r['close']} for {r['security_id']} on {r['date']:%Y-%m-%d} is not a positive number"
+        ),
+        "fix or remove the row",
+    )
+    bad_volume = ~(prices["volume"].to_numpy() >= 0)
+    problems.rows(
+        names["prices"],
+        prices,
+        bad_volume,
+        lambda r: f"volume {r['volume']} for {r['security_id']} on {r['date']:%Y-%m-%d} is not >= 0",
+        "write 0 for no trades",
+    )
+
+    for table, column in (
+        ("prices", "date"),
+        ("shares", "date"),
+        ("dividends", "ex_date"),
+        ("corporate_actions", "date"),
+    ):
+        frame = tables[table]
+        dates = frame[column].to_numpy().astype("datetime64[D]")
+        pos = np.searchsorted(calendar._session_values, dates)
+        pos = np.clip(pos, 0, len(calendar._session_values) - 1)
+        not_session = calendar._session_values[pos] != dates
+        problems.rows(
+            names[table],
+            frame,
+            not_session,
+            lambda r, c=column: f"{c} {r[c]:%Y-%m-%d} is not a {calendar.code} session",
+            f"use trading days of the {calendar.code} calendar",
+        )
+
+    shares = tables["shares"]
+    problems.rows(
+        names["shares"],
+        shares,
+        ~(shares["shares_outstanding"].to_numpy() > 0),
+        lambda r: f"shares_outstanding {r['shares_outstanding']} for {r['security_id']} is not > 0",
+        "shares must be positive",
+    )
+    ff = shares["float_factor"].to_numpy()
+    problems.rows(
+        names["shares"],
+        shares,
+        ~((ff > 0) & (ff <= 1)),
+        lambda r: f"float_factor {r['float_factor']} for {r['security_id']} is outside (0, 1]",
+        "use a fraction such as 0.85",
+    )
+    dup = shares.duplicated(["date", "security_id"], keep=False).to_numpy()
+    problems.rows(
+        names["shares"],
+        shares,
+        dup,
+        lambda r: f"two share rows for {r['security_id']} on {r['date']:%Y-%m-%d}",
+        "keep one row per (date, security_id)",
+    )
+
+    delisted = sec.set_index("security_id")["delisting_date"]
+    if len(prices) and delisted.notna().any():
+        last_allowed = prices["security_id"].map(delisted).to_numpy()
+        after = ~np.isnat(last_allowed) & (prices["date"].to_numpy() > last_allowed)
+        problems.rows(
+            names["prices"],
+            prices,
+            after,
+            lambda r: (
+                f"price for {r['security_id']} on {r['date']:%Y-%m-%d} is after its delisting_date {delisted[r['security_id']]:%Y-%m-%d}"
+            ),
+            "remove the row or correct delisting_date",
+        )
+
+    problems.raise_if_any(source)
+    return tables
+
+
+# -- the market ---------------------------------------------------------------------------
+
+
+class Market:
+    """One market in memory. Build it with :func:`load_market` or :meth:`from_frames`."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], calendar: TradingCalendar, source: str) -> None:
+        self.calendar = calendar
+        self.source = source
+        sec = tables["securities"].sort_values("security_id", kind="stable").reset_index(drop=True)
+        self.securities = sec
+        self.security_ids = pd.Index(sec["security_id"].to_numpy(), name="security_id")
+        prices = tables["prices"]
+        first = prices["date"].min()
+        last = prices["date"].max()
+        self.sessions = calendar.between(first.date(), last.date()) if len(prices) else calendar.sessions[:0]
+        n_t, n_s = len(self.sessions), len(sec)
+        t_idx = self.sessions.get_indexer(prices["date"])
+        s_idx = self.security_ids.get_indexer(prices["security_id"])
+        close = np.full((n_t, n_s), np.nan)
+        close[t_idx, s_idx] = prices["close"].to_numpy()
+        volume = np.full((n_t, n_s), np.nan)
+        volume[t_idx, s_idx] = prices["volume"].to_numpy()
+        # A security's first price is its listing session; between its first and last price a
+        # missing close is carried forward (a halted line keeps its last price). Missing
+        # volume inside the span is zero.
+        self.observed = ~np.isnan(close)
+        carried = np.maximum.accumulate(np.where(self.observed, np.arange(n_t)[:, None], 0), axis=0)
+        close = close[carried, np.arange(n_s)[None, :]]
+        last_t = np.full(n_s, -1)
+        if n_t:
+            has = self.observed.any(axis=0)
+            last_t[has] = n_t - 1 - np.argmax(self.observed[::-1, has], axis=0)
+        beyond = np.arange(n_t)[:, None] > last_t[None, :]
+        close[beyond] = np.nan
+        volume = np.where(np.isnan(close), np.nan, np.nan_to_num(volume, nan=0.0))
+        self.close = close
+        self.volume = volume
+        self.last_price_index = last_t
+
+        self.shares = self._keyed(tables["shares"], "date", ("shares_outstanding", "float_factor"))
+        self.fundamentals = self._keyed(
+            tables["fundamentals"], "available_date", ("period_end", "net_income", "book_equity", "sales")
+        )
+        dividends = tables["dividends"].copy()
+        dividends["kind"] = dividends["kind"].fillna("regular")
+        self.dividends = dividends.sort_values(["ex_date", "security_id"], kind="stable").reset_index(
+            drop=True
+        )
+        self.corporate_actions = (
+            tables["corporate_actions"]
+            .sort_values(["date", "security_id"], kind="stable")
+            .reset_index(drop=True)
+        )
+        self._fingerprint: str | None = None
+
+    def _keyed(
+        self, frame: pd.DataFrame, date_column: str, value_columns: Iterable[str]
+    ) -> dict[str, np.ndarray]:
+        """Arrays sorted by (security position, date) for as-of look-ups."""
+        pos = self.security_ids.get_indexer(frame["security_id"])
+        dates = frame[date_column].to_numpy().astype("datetime64[D]")
+        order = np.lexsort((dates, pos))
+        out = {"pos": pos[order], "date": dates[order]}
+        for column in value_columns:
+            values = frame[column].to_numpy()
+            out[column] = values[order]
+        return out
+
+    @classmethod
+    def from_frames(
+        cls,
+        frames: Mapping[str, pd.DataFrame],
+        *,
+        calendar: str = "XNYS",
+        file_names: Mapping[str, str] | None = None,
+        source: str = "<frames>",
+    ) -> Market:
+        """Validate tables in the documented format and build a market."""
+        cal = get_calendar(calendar)
+        tables = validate_frames(frames, cal, file_names, source)
+        return cls(tables, cal, source)
+
+    def __repr__(self) -> str:
+        span = f"{self.sessions[0]:%Y-%m-%d}..{self.sessions[-1]:%Y-%m-%d}" if len(self.sessions) else "empty"
+        return (
+            f"<Market {self.source}: {len(self.securities)} securities, {len(self.sessions)} sessions {span}>"
+        )
+
+    @property
+    def first_session(self) -> pd.Timestamp:
+        return self.sessions[0]
+
+    @property
+    def last_session(self) -> pd.Timestamp:
+        return self.sessions[-1]
+
+    def session_index(self, date: dt.date | pd.Timestamp) -> int:
+        """Position of the session on or before ``date`` in :attr:`sessions`."""
+        i = int(self.sessions.searchsorted(pd.Timestamp(date), side="right")) - 1
+        if i < 0:
+            raise DataError(
+                [
+                    Problem(
+                        f"date {pd.Timestamp(date):%Y-%m-%d} is before the first session of the market data ({self.first_session:%Y-%m-%d})",
+                        hint="start the index later",
+                    )
+                ]
+            )
+        return i
+
+    def view(self, as_of: dt.date | pd.Timestamp) -> MarketView:
+        """A point-in-time view: nothing dated after ``as_of`` is visible."""
+        return MarketView(self, as_of)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the market's contents (independent of file format and row order)."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            digest.update(self.calendar.code.encode())
+            digest.update(pd.util.hash_pandas_object(self.securities, index=False).to_numpy().tobytes())
+            digest.update(np.ascontiguousarray(self.close).tobytes())
+            digest.update(np.ascontiguousarray(self.volume).tobytes())
+            for table in (self.shares, self.fundamentals):
+                for key in sorted(table):
+                    digest.update(
+                        np.ascontiguousarray(table[key])
+                        .astype(np.float64 if table[key].dtype.kind == "f" else table[key].dtype)
+                        .tobytes()
+                    )
+            for frame in (self.dividends, self.corporate_actions):
+                digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            self._fingerprint = "sha256:" + digest.hexdigest()
+        return self._fingerprint
+
+
+def _last_per_position(pos: np.ndarray) -> np.ndarray:
+    """Indices of the last row of each run of equal ``pos`` in a sorted array."""
+    if len(pos) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[pos[1:] != pos[:-1], True])
+
+
+class MarketView:
+    """The market as it could be known at the close of ``as_of``.
+
+    Accessors take security ids (any iterable or index) and return Series aligned with
+    them. Prices and volumes are the raw closes of the as-of session (carried forward over
+    halts). Company-level figures sum every listed share class of the company.
+    """
+
+    def __init__(self, market: Market, as_of: dt.date | pd.Timestamp) -> None:
+        t = market.session_index(as_of)
+        self.as_of: pd.Timestamp = market.sessions[t]
+        self.calendar = market.calendar
+        self.sessions = market.sessions[: t + 1]
+        self._t = t
+        # Prefix views of the daily arrays: rows after as_of are not reachable from here.
+        self._close = market.close[: t + 1]
+        self._volume = market.volume[: t + 1]
+        self._ids = market.security_ids
+        cutoff = np.datetime64(self.as_of.date(), "D")
+        self._shares = _cut(market.shares, cutoff)
+        self._fundamentals = _cut(market.fundamentals, cutoff)
+        self.dividends = market.dividends[market.dividends["ex_date"] <= self.as_of].reset_index(drop=True)
+        self.corporate_actions = market.corporate_actions[
+            market.corporate_actions["date"] <= self.as_of
+        ].reset_index(drop=True)
+        sec = market.securities
+        listed = (sec["listing_date"] <= self.as_of) & ~(sec["delisting_date"] < self.as_of)
+        listed &= ~np.isnan(self._close[t])
+        visible = sec[listed].copy()
+        # A future delisting date is not known yet.
+        visible["delisting_date"] = visible["delisting_date"].where(visible["delisting_date"] <= self.as_of)
+        self.securities = visible.set_index("security_id")
+        self._company_of = sec.set_index("security_id")["company_id"]
+
+    def __repr__(self) -> str:
+        return f"<MarketView as of {self.as_of:%Y-%m-%d}: {len(self.securities)} listed securities>"
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _pos(self, ids: Iterable[str]) -> tuple[pd.Index, np.ndarray]:
+        index = ids if isinstance(ids, pd.Index) else pd.Index(list(ids), name="security_id")
+        pos = self._ids.get_indexer(index)
+        if (pos < 0).any():
+            unknown = list(index[pos < 0][:3])
+            raise KeyError(f"unknown security ids {unknown}")
+        return index, pos
+
+    def _session(self, on: dt.date | pd.Timestamp | None) -> int:
+        if on is None:
+            return self._t
+        when = pd.Timestamp(on)
+        if when > self.as_of:
+            raise PointInTimeError(
+                f"data for {when:%Y-%m-%d} was asked for, after the as-of date {self.as_of:%Y-%m-%d}; "
+                "components may only use data known at the rank date"
+            )
+        return int(self.sessions.searchsorted(when, side="right")) - 1
+
+    def _asof_table(self, table: dict[str, np.ndarray], ids: Iterable[str], column: str) -> pd.Series:
+        index, pos = self._pos(ids)
+        last = _last_per_position(table["pos"])
+        values = np.full(
+            len(self._ids), np.nan, dtype=np.float64 if table[column].dtype.kind == "f" else object
+        )
+        values[table["pos"][last]] = table[column][last]
+        return pd.Series(values[pos], index=index, name=column)
+
+    # -- prices and volume ---------------------------------------------------------------
+
+    def close(self, ids: Iterable[str], on: dt.date | pd.Timestamp | None = None) -> pd.Series:
+        """Raw close on the as-of session (or an earlier session ``on``)."""
+        index, pos = self._pos(ids)
+        return pd.Series(self._close[self._session(on), pos], index=index, name="close")
+
+    def close_history(self, ids: Iterable[str], sessions: int) -> pd.DataFrame:
+        """Closes of the last ``sessions`` sessions up to the as-of date (rows = dates)."""
+        index, pos = self._pos(ids)
+        lo = max(0, self._t + 1 - sessions)
+        return pd.DataFrame(self._close[lo:, pos], index=self.sessions[lo:], columns=index)
+
+    def average_volume(self, ids: Iterable[str], sessions: int) -> pd.Series:
+        """Mean daily share volume over the last ``sessions`` sessions the security traded in."""
+        index, pos = self._pos(ids)
+        lo = max(0, self._t + 1 - sessions)
+        return pd.Series(
+            np.nanmean(self._volume[lo:, pos], axis=0) if self._t + 1 - lo else np.nan,
+            index=index,
+            name="average_volume",
+        )
+
+    def average_dollar_volume(self, ids: Iterable[str], sessions: int) -> pd.Series:
+        """Mean daily traded value (close x volume) over the last ``sessions`` sessions."""
+        index, pos = self._pos(ids)
+        lo = max(0, self._t + 1 - sessions)
+        window = self._close[lo:, pos] * self._volume[lo:, pos]
+        return pd.Series(np.nanmean(window, axis=0), index=index, name="average_dollar_volume")
+
+    def monthly_volume(self, ids: Iterable[str], months: int) -> pd.DataFrame:
+        """Shares traded in each of the last ``months`` complete calendar months (rows = months)."""
+        index, pos = self._pos(ids)
+        month_start = (self.as_of.to_period("M") - months).to_timestamp()
+        month_end = self.as_of.to_period("M").to_timestamp()
+        lo = int(self.sessions.searchsorted(month_start))
+        hi = int(self.sessions.searchsorted(month_end))
+        frame = pd.DataFrame(
+            np.nan_to_num(self._volume[lo:hi, pos]), index=self.sessions[lo:hi], columns=index
+        )
+        return frame.groupby(pd.DatetimeIndex(frame.index).to_period("M")).sum()
+
+    # -- shares and market cap -----------------------------------------------------------
+
+    def shares_outstanding(self, ids: Iterable[str]) -> pd.Series:
+        return self._asof_table(self._shares, ids, "shares_outstanding")
+
+    def float_factor(self, ids: Iterable[str]) -> pd.Series:
+        return self._asof_table(self._shares, ids, "float_factor")
+
+    def market_cap(self, ids: Iterable[str]) -> pd.Series:
+        """Security market cap: close x shares outstanding."""
+        ids = pd.Index(ids) if not isinstance(ids, pd.Index) else ids
+        return (self.close(ids) * self.shares_outstanding(ids)).rename("market_cap")
+
+    def float_market_cap(self, ids: Iterable[str]) -> pd.Series:
+        """Float-adjusted security market cap: close x shares x float factor."""
+        ids = pd.Index(ids) if not isinstance(ids, pd.Index) else ids
+        return (self.market_cap(ids) * self.float_factor(ids)).rename("float_market_cap")
+
+    def company_market_cap(self, ids: Iterable[str]) -> pd.Series:
+        """Total company market cap: every listed share class of the company summed."""
+        ids = pd.Index(ids) if not isinstance(ids, pd.Index) else ids
+        listed = self.securities.index
+        caps = self.market_cap(listed).groupby(self.securities["company_id"]).sum(min_count=1)
+        return pd.Series(
+            self._company_of.reindex(ids).map(caps).to_numpy(dtype=float),
+            index=ids,
+            name="company_market_cap",
+        )
+
+    # -- fundamentals and age ------------------------------------------------------------
+
+    def latest_fundamental(self, ids: Iterable[str], field: str) -> pd.Series:
+        """The latest reported value of ``field`` available on the as-of date."""
+        return self._asof_table(self._fundamentals, ids, field)
+
+    def trailing_quarters(self, ids: Iterable[str], field: str, quarters: int = 4) -> pd.DataFrame:
+        """The last ``quarters`` reported values of ``field``: column 0 is the latest.
+
+        Missing (fewer reports available) is NaN.
+        """
+        index, pos = self._pos(ids)
+        table = self._fundamentals
+        last = _last_per_position(table["pos"])
+        out = np.full((len(self._ids), quarters), np.nan)
+        start = np.r_[0, last[:-1] + 1] if len(last) else last
+        for q in range(quarters):
+            row = last - q
+            ok = row >= start
+            out[table["pos"][last[ok]], q] = table[field][row[ok]]
+        return pd.DataFrame(out[pos], index=index, columns=range(quarters))
+
+    def ttm(self, ids: Iterable[str], field: str = "net_income") -> pd.Series:
+        """Sum of the last four reported quarters (NaN with fewer than four)."""
+        return self.trailing_quarters(ids, field, 4).sum(axis=1, min_count=4).rename(f"ttm_{field}")
+
+    def sessions_listed(self, ids: Iterable[str]) -> pd.Series:
+        """Sessions since listing, counting the as-of session as 1."""
+        index, _ = self._pos(ids)
+        listing = self.securities["listing_date"].reindex(index)
+        first = self.sessions.searchsorted(listing.to_numpy())
+        return pd.Series(self._t + 1 - first, index=index, name="sessions_listed")
+
+
+def _cut(table: dict[str, np.ndarray], cutoff: np.datetime64) -> dict[str, np.ndarray]:
+    keep = table["date"] <= cutoff
+    return {key: values[keep] for key, values in table.items()}

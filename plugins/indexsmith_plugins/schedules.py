@@ -1,0 +1,118 @@
+"""Review schedules: when indices are ranked, announced and made effective.
+
+Dates are sessions of the definition's exchange calendar; a rule that lands on a holiday
+rolls back to the previous session. Effective dates are "after the close".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+import pandas as pd
+from indexsmith import Schedule, TradingCalendar, hookimpl
+
+
+def _frame(
+    rows: list[tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["rank_date", "announcement_date", "effective_date"])
+    for column in frame.columns:
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    inside = (frame["effective_date"] >= pd.Timestamp(start)) & (frame["effective_date"] <= pd.Timestamp(end))
+    return frame[inside].drop_duplicates("effective_date").reset_index(drop=True)
+
+
+@attrs.frozen(kw_only=True)
+class _Lagged(Schedule):
+    """Shared by schedules that rank and announce a fixed number of sessions before the
+    effective date."""
+
+    rank_lag_sessions: int = attrs.field(
+        default=5,
+        validator=attrs.validators.ge(0),
+        metadata={"help": "sessions between the rank date and the effective date"},
+    )
+    announce_lag_sessions: int = attrs.field(
+        default=3,
+        validator=attrs.validators.ge(0),
+        metadata={"help": "sessions between the announcement and the effective date (<= rank_lag_sessions)"},
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.announce_lag_sessions > self.rank_lag_sessions:
+            raise ValueError(
+                f"'announce_lag_sessions' ({self.announce_lag_sessions}) must be <= "
+                f"'rank_lag_sessions' ({self.rank_lag_sessions}): announcements follow the rank date"
+            )
+
+    def _review(
+        self, calendar: TradingCalendar, effective: pd.Timestamp
+    ) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+        return (
+            calendar.offset(effective, -self.rank_lag_sessions),
+            calendar.offset(effective, -self.announce_lag_sessions),
+            effective,
+        )
+
+    def effective_dates(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> list[pd.Timestamp]:
+        raise NotImplementedError
+
+    def reviews(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
+        rows = [self._review(calendar, e) for e in self.effective_dates(calendar, start, end)]
+        return _frame(rows, start, end)
+
+
+@attrs.frozen(kw_only=True)
+class Monthly(_Lagged):
+    """A review effective after the close of the last session of every month."""
+
+    def effective_dates(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> list[pd.Timestamp]:
+        months = pd.period_range(
+            pd.Timestamp(start).to_period("M"), pd.Timestamp(end).to_period("M"), freq="M"
+        )
+        return [calendar.last_session_of_month(m.year, m.month) for m in months]
+
+
+def _months(instance: object, attribute: attrs.Attribute, value: tuple[int, ...]) -> None:  # type: ignore[type-arg]
+    if not value or any(not 1 <= m <= 12 for m in value) or len(set(value)) != len(value):
+        raise ValueError(f"'months' must be distinct month numbers 1-12, got {list(value)}")
+
+
+@attrs.frozen(kw_only=True)
+class NthWeekday(_Lagged):
+    """A review effective after the close of the n-th weekday of chosen months.
+
+    The default is the S&P/CRSP-style quarterly review: the third Friday of March, June,
+    September and December.
+    """
+
+    months: tuple[int, ...] = attrs.field(
+        default=(3, 6, 9, 12),
+        converter=tuple,
+        validator=_months,
+        metadata={"help": "months with a review (1-12)"},
+    )
+    weekday: int = attrs.field(
+        default=4,
+        validator=[attrs.validators.ge(0), attrs.validators.le(4)],
+        metadata={"help": "0 = Monday ... 4 = Friday"},
+    )
+    n: int = attrs.field(
+        default=3,
+        validator=attrs.validators.in_([1, 2, 3, 4, -1]),
+        metadata={"help": "which occurrence in the month: 1-4, or -1 for the last"},
+    )
+
+    def effective_dates(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> list[pd.Timestamp]:
+        return [
+            calendar.nth_weekday(year, month, self.weekday, self.n)
+            for year in range(start.year, end.year + 1)
+            for month in sorted(self.months)
+        ]
+
+
+@hookimpl
+def indexsmith_register_schedules(register):  # type: ignore[no-untyped-def]
+    register("monthly", Monthly)
+    register("nth-weekday", NthWeekday, aliases=("quarterly-third-friday",))

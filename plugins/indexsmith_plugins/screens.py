@@ -1,0 +1,102 @@
+"""Universe screens: eligibility rules that remove securities and say why.
+
+Each screen returns, per candidate, the reason it fails (``"price 0.84 < min_price
+1.00"``) or a missing value. Whether a screen applies to additions, incumbents or all is
+set in the definition (``applies_to``), not here.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+import numpy as np
+import pandas as pd
+from indexsmith import MarketView, Screen, hookimpl
+
+
+def reasons_where(failed: pd.Series | np.ndarray, text: pd.Series) -> pd.Series:
+    """``text`` where ``failed``, missing elsewhere (aligned with ``text``)."""
+    failed = np.asarray(failed, dtype=bool)
+    return text.where(failed, None).astype(object).where(failed, None)
+
+
+def money(values: pd.Series) -> pd.Series:
+    """Dollar amounts for reasons: ``$1.23B``, ``$45.6M``."""
+    v = values.to_numpy(dtype=float)
+    text = np.where(np.abs(v) >= 1e9, [f"${x / 1e9:,.2f}B" for x in v], [f"${x / 1e6:,.1f}M" for x in v])
+    return pd.Series(text, index=values.index)
+
+
+@attrs.frozen(kw_only=True)
+class MinPrice(Screen):
+    """Close on the rank date at least ``min_price``."""
+
+    min_price: float = attrs.field(
+        default=1.0, validator=attrs.validators.ge(0), metadata={"help": "minimum rank-date close, USD"}
+    )
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        price = view.close(candidates.index)
+        text = "price " + price.map("{:.2f}".format) + f" < min_price {self.min_price:.2f}"
+        return reasons_where(~(price >= self.min_price), text)
+
+
+@attrs.frozen(kw_only=True)
+class MinMarketCap(Screen):
+    """Total company market cap (all share classes) at least ``min_cap``."""
+
+    min_cap: float = attrs.field(
+        validator=attrs.validators.ge(0), metadata={"help": "minimum total company market cap, USD"}
+    )
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        cap = view.company_market_cap(candidates.index)
+        text = (
+            "company market cap "
+            + money(cap)
+            + " < min_cap "
+            + money(pd.Series([self.min_cap], index=[0])).iloc[0]
+        )
+        return reasons_where(~(cap >= self.min_cap), text)
+
+
+@attrs.frozen(kw_only=True)
+class _FieldIn(Screen):
+    """Keep securities whose ``field`` is in ``include`` (if given) and not in ``exclude``."""
+
+    field: ClassVar[str] = ""
+
+    include: tuple[str, ...] | None = attrs.field(
+        default=None, metadata={"help": "values to keep (every value if omitted)"}
+    )
+    exclude: tuple[str, ...] = attrs.field(default=(), metadata={"help": "values to remove"})
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        values = candidates[self.field].astype(str)
+        failed = values.isin(self.exclude)
+        if self.include is not None:
+            failed |= ~values.isin(self.include)
+        return reasons_where(failed, f"{self.field} " + values + " not eligible")
+
+
+@attrs.frozen(kw_only=True)
+class SecurityTypes(_FieldIn):
+    """Keep securities by security type (common, REIT, ADR, preferred, ETF, ...)."""
+
+    field: ClassVar[str] = "security_type"
+
+
+@attrs.frozen(kw_only=True)
+class Exchanges(_FieldIn):
+    """Keep securities by the MIC code of their primary listing (XNYS, XNAS, ...)."""
+
+    field: ClassVar[str] = "exchange"
+
+
+@hookimpl
+def indexsmith_register_screens(register):  # type: ignore[no-untyped-def]
+    register("min-price", MinPrice)
+    register("min-market-cap", MinMarketCap)
+    register("security-types", SecurityTypes)
+    register("exchanges", Exchanges)

@@ -1,0 +1,100 @@
+"""Shared fixtures: a fresh plugin manager per test, the small demo market, and a
+factory for tiny hand-made markets whose numbers the tests can state exactly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from indexsmith import Market, Plugins
+from indexsmith.calendars import get_calendar
+from indexsmith.demo import generate
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def plugins(monkeypatch: pytest.MonkeyPatch) -> Plugins:
+    """Built-ins only: installed third-party plugins never leak into a test."""
+    monkeypatch.delenv("INDEXSMITH_DISABLE_PLUGINS", raising=False)
+    return Plugins(autoload=False)
+
+
+@pytest.fixture(scope="session")
+def demo_tables() -> dict[str, pd.DataFrame]:
+    return generate("small")
+
+
+@pytest.fixture(scope="session")
+def demo(demo_tables: dict[str, pd.DataFrame]) -> Market:
+    return Market.from_frames(demo_tables, source="demo-small")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "INDEXSMITH_CACHE_DIR" not in os.environ:
+        monkeypatch.setenv("INDEXSMITH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def tiny_frames(
+    closes: dict[str, list[float]],
+    *,
+    start: str = "2024-01-02",
+    shares: dict[str, float] | None = None,
+    float_factor: dict[str, float] | None = None,
+    company: dict[str, str] | None = None,
+    types: dict[str, str] | None = None,
+    sector: dict[str, str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Tables for a market of a few securities with the given daily closes (XNYS
+    sessions from ``start``). Defaults: 1M shares, float factor 1, one company each."""
+    sessions = get_calendar("XNYS").sessions
+    first = sessions.searchsorted(pd.Timestamp(start))
+    ids = list(closes)
+    n_days = max(len(v) for v in closes.values())
+    days = sessions[first : first + n_days]
+    rows = []
+    for sid, values in closes.items():
+        for day, close in zip(days, values, strict=False):
+            if close is not None and not np.isnan(close):
+                rows.append((day, sid, float(close), 1000.0))
+    prices = pd.DataFrame(rows, columns=["date", "security_id", "close", "volume"])
+    listing = prices.groupby("security_id")["date"].min()
+    securities = pd.DataFrame(
+        {
+            "security_id": ids,
+            "company_id": [(company or {}).get(s, f"C-{s}") for s in ids],
+            "ticker": ids,
+            "name": [f"{s} Inc" for s in ids],
+            "sector": [(sector or {}).get(s, "Industrials") for s in ids],
+            "industry": "",
+            "exchange": "XNYS",
+            "country_of_incorporation": "US",
+            "country_of_headquarters": "US",
+            "security_type": [(types or {}).get(s, "common") for s in ids],
+            "listing_date": [listing[s] for s in ids],
+            "delisting_date": pd.NaT,
+        }
+    )
+    share_rows = pd.DataFrame(
+        {
+            "date": [listing[s] for s in ids],
+            "security_id": ids,
+            "shares_outstanding": [(shares or {}).get(s, 1e6) for s in ids],
+            "float_factor": [(float_factor or {}).get(s, 1.0) for s in ids],
+        }
+    )
+    return {"securities": securities, "prices": prices, "shares": share_rows}
+
+
+@pytest.fixture
+def tiny():
+    """``tiny(closes, **options)`` -> a validated :class:`Market` (see ``tiny_frames``)."""
+
+    def make(closes: dict[str, list[float]], **options) -> Market:  # type: ignore[no-untyped-def]
+        return Market.from_frames(tiny_frames(closes, **options), source="tiny")
+
+    return make

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import warnings
 
 import exchange_calendars as xcals
 import numpy as np
@@ -88,7 +89,10 @@ def nth_weekday_date(year: int, month: int, weekday: int, n: int) -> dt.date:
 @functools.cache
 def _sessions(code: str) -> pd.DatetimeIndex:
     try:
-        calendar = xcals.get_calendar(code, start=CALENDAR_START, end=CALENDAR_END)
+        with warnings.catch_warnings():
+            # exchange_calendars reads tz-aware Series.values, which pandas 3 deprecates.
+            warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+            calendar = xcals.get_calendar(code, start=CALENDAR_START, end=CALENDAR_END)
     except xcals.errors.InvalidCalendarName:
         raise DefinitionError(
             [

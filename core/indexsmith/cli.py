@@ -244,12 +244,14 @@ def components(kind: str | None, as_json: bool) -> None:
 @cli.command()
 def presets() -> None:
     """List the definitions shipped with indexsmith (use an id with 'build')."""
-    from indexsmith.definition import parse_definition, preset_ids, read_preset
+    from indexsmith.definition import IndexDefinition, parse_definition, preset_ids, read_preset
 
     table = Table("id", "name", "indices")
     for preset in preset_ids():
         raw, source = read_preset(preset)
         definition, _ = parse_definition(raw, source)
+        if isinstance(definition, IndexDefinition):
+            definition = definition.to_family()
         if definition is not None:
             table.add_row(preset, definition.name, ", ".join(i.id for i in definition.indices))
     stdout.print(table)

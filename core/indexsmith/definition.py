@@ -260,7 +260,7 @@ def read_definition(spec: str | Path) -> tuple[dict[str, Any], str]:
 
 def parse_definition(
     raw: Mapping[str, Any], source: str | None = None
-) -> tuple[FamilyDefinition | None, list[Problem]]:
+) -> tuple[FamilyDefinition | IndexDefinition | None, list[Problem]]:
     """Structure a raw mapping (``{"index": ...}`` or ``{"family": ...}``)."""
     keys = set(raw)
     cls: type[Any]
@@ -282,7 +282,7 @@ def parse_definition(
     except Exception as exc:  # cattrs raises ClassValidationError/ExceptionGroup
         return None, _messages(exc, f"$.{root}")
     if isinstance(parsed, IndexDefinition):
-        return parsed.to_family(), []
+        return parsed, []
     return parsed.to_family(), []
 
 

@@ -7,6 +7,7 @@ set in the definition (``applies_to``), not here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import attrs
@@ -15,10 +16,17 @@ import pandas as pd
 from indexsmith import MarketView, Screen, hookimpl
 
 
-def reasons_where(failed: pd.Series | np.ndarray, text: pd.Series) -> pd.Series:
-    """``text`` where ``failed``, missing elsewhere (aligned with ``text``)."""
-    failed = np.asarray(failed, dtype=bool)
-    return text.where(failed, None).astype(object).where(failed, None)
+def reasons_for(failed: pd.Series, text: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """The reason for each failing candidate, missing for the others.
+
+    ``text(mask)`` formats the reasons of the failing rows only, so no text is built for the
+    (usually many) securities that pass.
+    """
+    failed = failed.fillna(True).astype(bool)
+    out = pd.Series(None, index=failed.index, dtype=object)
+    if failed.any():
+        out[failed] = text(failed).astype(object)
+    return out
 
 
 def money(values: pd.Series) -> pd.Series:
@@ -38,8 +46,10 @@ class MinPrice(Screen):
 
     def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
         price = view.close(candidates.index)
-        text = "price " + price.map("{:.2f}".format) + f" < min_price {self.min_price:.2f}"
-        return reasons_where(~(price >= self.min_price), text)
+        return reasons_for(
+            ~(price >= self.min_price),
+            lambda bad: "price " + price[bad].map("{:.2f}".format) + f" < min_price {self.min_price:.2f}",
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -52,13 +62,10 @@ class MinMarketCap(Screen):
 
     def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
         cap = view.company_market_cap(candidates.index)
-        text = (
-            "company market cap "
-            + money(cap)
-            + " < min_cap "
-            + money(pd.Series([self.min_cap], index=[0])).iloc[0]
+        floor = money(pd.Series([self.min_cap])).iloc[0]
+        return reasons_for(
+            ~(cap >= self.min_cap), lambda bad: "company market cap " + money(cap[bad]) + f" < min_cap {floor}"
         )
-        return reasons_where(~(cap >= self.min_cap), text)
 
 
 @attrs.frozen(kw_only=True)
@@ -77,7 +84,7 @@ class _FieldIn(Screen):
         failed = values.isin(self.exclude)
         if self.include is not None:
             failed |= ~values.isin(self.include)
-        return reasons_where(failed, f"{self.field} " + values + " not eligible")
+        return reasons_for(failed, lambda bad: f"{self.field} " + values[bad] + " not eligible")
 
 
 @attrs.frozen(kw_only=True)

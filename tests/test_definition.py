@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from indexsmith import DefinitionError, FamilyDefinition, IndexDefinition, IndexSpec, Plugins, ScreenUse, Use
 from indexsmith.definition import load
 
@@ -135,7 +134,9 @@ def test_index_without_buckets_takes_them_all(plugins: Plugins) -> None:
         id="f",
         schedule=Use(use="monthly"),
         ranking=Use(use="float-market-cap"),
-        bucketing=Use(use="count-tiers", params={"tiers": [{"name": "a", "count": 5}, {"name": "b", "count": 5}]}),
+        bucketing=Use(
+            use="count-tiers", params={"tiers": [{"name": "a", "count": 5}, {"name": "b", "count": 5}]}
+        ),
         indices=[IndexSpec(id="ab", weighting=Use(use="equal"))],
     )
     assert load(definition, plugins).indices[0].buckets == ("a", "b")
@@ -271,4 +272,6 @@ def test_missing_file_and_unknown_preset(plugins: Plugins) -> None:
         "('indexsmith presets' lists them)"
     ]
     (line,) = problems("demo-tier", plugins)
-    assert line.startswith("'demo-tier' is neither a definition file nor a preset id — did you mean 'demo-tiers'?")
+    assert line.startswith(
+        "'demo-tier' is neither a definition file nor a preset id — did you mean 'demo-tiers'?"
+    )

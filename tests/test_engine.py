@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import indexsmith
 import numpy as np
 import pandas as pd
 import pytest
-
-import indexsmith
 from indexsmith import ComponentError, Plugins, Screen, Weighting
 from indexsmith.definition import load
 
@@ -105,19 +104,36 @@ class Broken(Weighting):
 @pytest.mark.parametrize(
     ("mode", "message"),
     [
-        ("raise", "raised ZeroDivisionError: division by zero on review with rank date 2024-01-31 (effective 2024-01-31)"),
-        ("nan", "broke its contract on review with rank date 2024-01-31 (effective 2024-01-31): weight of AAA is nan; weights must be finite"),
-        ("negative", "broke its contract on review with rank date 2024-01-31 (effective 2024-01-31): weight of AAA is -0.5; weights must be >= 0"),
-        ("sum", "broke its contract on review with rank date 2024-01-31 (effective 2024-01-31): weights sum to 1.1, not 1"),
+        (
+            "raise",
+            "raised ZeroDivisionError: division by zero on review with rank date 2024-01-31 (effective 2024-01-31)",
+        ),
+        (
+            "nan",
+            "broke its contract on review with rank date 2024-01-31 (effective 2024-01-31): weight of AAA is nan; weights must be finite",
+        ),
+        (
+            "negative",
+            "broke its contract on review with rank date 2024-01-31 (effective 2024-01-31): weight of AAA is -0.5; weights must be >= 0",
+        ),
+        (
+            "sum",
+            "broke its contract on review with rank date 2024-01-31 (effective 2024-01-31): weights sum to 1.1, not 1",
+        ),
     ],
 )
-def test_component_failures_name_component_plugin_and_date(tiny, plugins: Plugins, mode: str, message: str) -> None:
+def test_component_failures_name_component_plugin_and_date(
+    tiny, plugins: Plugins, mode: str, message: str
+) -> None:
     market = tiny({"AAA": [10.0] * JAN, "BBB": [5.0] * JAN})
     plugins.add("weighting", "broken", Broken)
     spec = definition(weighting={"use": "broken", "params": {"mode": mode}})
     with pytest.raises(ComponentError) as info:
         indexsmith.build(spec, market, plugins=plugins)
-    assert str(info.value) == f"weighting 'broken' from plugin 'script:broken' (registered from Python code) {message}"
+    assert (
+        str(info.value)
+        == f"weighting 'broken' from plugin 'script:broken' (registered from Python code) {message}"
+    )
 
 
 def test_builtin_failure_names_distribution(tiny, plugins: Plugins) -> None:

@@ -354,7 +354,8 @@ def demo(out: str, size: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``indexsmith`` script."""
     try:
-        cli.main(args=argv, prog_name="indexsmith", standalone_mode=False)
+        # Without standalone mode click returns the exit code of ctx.exit() instead of raising.
+        status = cli.main(args=argv, prog_name="indexsmith", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -363,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 1
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

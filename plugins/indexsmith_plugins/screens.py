@@ -64,7 +64,8 @@ class MinMarketCap(Screen):
         cap = view.company_market_cap(candidates.index)
         floor = money(pd.Series([self.min_cap])).iloc[0]
         return reasons_for(
-            ~(cap >= self.min_cap), lambda bad: "company market cap " + money(cap[bad]) + f" < min_cap {floor}"
+            ~(cap >= self.min_cap),
+            lambda bad: "company market cap " + money(cap[bad]) + f" < min_cap {floor}",
         )
 
 

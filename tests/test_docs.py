@@ -1,0 +1,79 @@
+"""The README and docs: their commands and examples work as written."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from indexsmith import Plugins
+from indexsmith.cli import cli
+from indexsmith.definition import load, parse_text
+from indexsmith.market import SCHEMA
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+
+
+def blocks(path: Path, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    (command,) = re.findall(r"^TEST_COMMAND='(.*)'$", ci, flags=re.M)
+    bash_blocks = [b.strip() for b in blocks(ROOT / "README.md", "bash")]
+    assert command in bash_blocks, "the README's test command and .ci/run differ"
+    assert any(b.endswith("indexsmith demo") for b in bash_blocks)
+    assert readme.index("indexsmith demo") < readme.index(command)
+
+
+@pytest.mark.parametrize("path", [ROOT / "README.md", *DOCS], ids=lambda p: p.name)
+def test_toml_examples_are_valid_definitions(path: Path, plugins: Plugins) -> None:
+    for text in blocks(path, "toml"):
+        raw = parse_text(text, "toml", path.name)
+        if {"index", "family"} & set(raw):  # skip pyproject.toml snippets
+            load(raw, plugins)
+
+
+def test_readme_python_example_runs(tmp_path: Path) -> None:
+    (code,) = blocks(ROOT / "README.md", "python")
+    assert len(code.strip().splitlines()) <= 14  # the component itself is <= 10 lines
+    env = dict(os.environ, INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD="1")
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    counts = [
+        int(line.split()[-1]) for line in result.stdout.strip().splitlines()[1:-1] if line[:1].isdigit()
+    ]
+    assert counts and set(counts) == {100}
+
+
+def test_docs_python_examples_run(plugins: Plugins) -> None:
+    for path in DOCS:
+        for code in blocks(path, "python"):
+            namespace: dict[str, object] = {}
+            exec(compile(code, str(path), "exec"), namespace)
+            if "definition" in namespace:
+                load(namespace["definition"], plugins)  # type: ignore[arg-type]
+
+
+def test_component_reference_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD", "1")
+    generated = CliRunner().invoke(cli, ["components", "--markdown"]).stdout
+    committed = (ROOT / "docs" / "components.md").read_text(encoding="utf-8")
+    assert committed == generated, "run: indexsmith components --markdown > docs/components.md"
+
+
+def test_data_format_documents_every_column() -> None:
+    text = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    for table, columns in SCHEMA.items():
+        assert f"## `{table}`" in text
+        for column in columns:
+            assert f"| `{column.name}` |" in text, f"{table}.{column.name} is not documented"

@@ -33,10 +33,16 @@ def demo(demo_tables: dict[str, pd.DataFrame]) -> Market:
     return Market.from_frames(demo_tables, source="demo-small")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    if "INDEXSMITH_CACHE_DIR" not in os.environ:
-        monkeypatch.setenv("INDEXSMITH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Session-wide, so that session fixtures (the full demo market) use it too. CI sets
+    INDEXSMITH_CACHE_DIR itself; otherwise the user's cache is never touched."""
+    if "INDEXSMITH_CACHE_DIR" in os.environ:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INDEXSMITH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+        yield
 
 
 def tiny_frames(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import attrs
@@ -176,11 +176,23 @@ class _Problems:
         else:
             self.dropped += 1
 
-    def rows(self, file: str, frame: pd.DataFrame, mask: np.ndarray, message, hint: str) -> None:
-        """One problem per offending row; ``message(row)`` formats it."""
-        for i in np.flatnonzero(mask)[: MAX_PROBLEMS - len(self.items) + 1]:
-            self.add(message(frame.iloc[i]), f"{file} row {i + 1}", hint)
-        self.dropped += max(0, int(mask.sum()) - (MAX_PROBLEMS - len(self.items)))
+    def rows(
+        self,
+        file: str,
+        frame: pd.DataFrame,
+        mask: np.ndarray,
+        message: str | Callable[[pd.Series], str],
+        hint: str,
+    ) -> None:
+        """One problem per offending row (data rows counted from 1). ``message`` is a
+        callable of the row, or a template such as ``"close {row[close]} is not > 0"``."""
+        offending = np.flatnonzero(mask)
+        room = max(MAX_PROBLEMS - len(self.items), 0)
+        for i in offending[:room]:
+            row = frame.iloc[i]
+            text = message.format(row=row) if isinstance(message, str) else message(row)
+            self.add(text, f"{file} row {i + 1}", hint)
+        self.dropped += max(0, len(offending) - room)
 
     def raise_if_any(self, source: str | None) -> None:
         if self.items:
@@ -190,8 +202,15 @@ class _Problems:
             raise DataError(problems, source=source)
 
 
+_EMPTY_DTYPES = {"str": object, "date": "datetime64[ns]", "float": "float64"}
+
+
 def _coerce(frame: pd.DataFrame, table: str, file: str, problems: _Problems) -> pd.DataFrame:
-    """Check columns and convert types; report what cannot be converted."""
+    """Check columns and convert types; report what cannot be converted.
+
+    Columns already of the right type (Parquet) are taken as they are, so large tables load
+    without per-row work.
+    """
     out = {}
     for column in SCHEMA[table]:
         if column.name not in frame.columns:
@@ -203,44 +222,70 @@ def _coerce(frame: pd.DataFrame, table: str, file: str, problems: _Problems) -> 
                 )
             out[column.name] = pd.Series(
                 np.full(len(frame), np.nan if column.dtype != "str" else None),
-                dtype={"str": object, "date": "datetime64[ns]", "float": "float64"}[column.dtype],
+                dtype=_EMPTY_DTYPES[column.dtype],
             )
             continue
         raw = frame[column.name]
         if column.dtype == "float":
-            values = pd.to_numeric(raw, errors="coerce").astype("float64")
-            bad = values.isna().to_numpy() & raw.notna().to_numpy()
+            if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+                values = raw.astype("float64")
+                bad = np.zeros(len(raw), dtype=bool)
+            else:
+                values = pd.to_numeric(raw, errors="coerce").astype("float64")
+                bad = values.isna().to_numpy() & raw.notna().to_numpy()
             label = "a number"
         elif column.dtype == "date":
-            values = (
-                pd.to_datetime(raw, errors="coerce", format="mixed")
-                if raw.dtype == object
-                else pd.to_datetime(raw, errors="coerce")
-            )
-            values = values.astype("datetime64[ns]")
+            if pd.api.types.is_datetime64_any_dtype(raw):
+                values = raw.astype("datetime64[ns]")
+            else:
+                values = pd.to_datetime(raw, errors="coerce", format="%Y-%m-%d")
+                retry = values.isna() & raw.notna()
+                if retry.any():
+                    values[retry] = pd.to_datetime(raw[retry], errors="coerce", format="mixed")
+                values = values.astype("datetime64[ns]")
             bad = values.isna().to_numpy() & raw.notna().to_numpy()
             label = "a date (YYYY-MM-DD)"
         else:
-            values = raw.astype(object).where(raw.notna(), None)
-            values = values.map(lambda v: v if v is None else str(v))
+            values = raw
+            if not (isinstance(raw.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(raw)):
+                values = raw.astype(object).where(raw.notna(), None).map(lambda v: v if v is None else str(v))
             bad = np.zeros(len(raw), dtype=bool)
             label = "text"
         if bad.any():
             problems.rows(
-                file,
-                frame,
-                bad,
-                lambda row, c=column.name: f"column '{c}' has {row[c]!r}",
-                f"write {label}",
+                file, frame, bad, f"column '{column.name}' has {{row[{column.name}]!r}}", f"write {label}"
             )
         if column.required and column.dtype != "float":
             empty = values.isna().to_numpy() & ~bad
             if empty.any():
-                problems.rows(
-                    file, frame, empty, lambda row, c=column.name: f"column '{c}' is empty", "fill it in"
-                )
-        out[column.name] = values.reset_index(drop=True)
-    return pd.DataFrame(out)
+                problems.rows(file, frame, empty, f"column '{column.name}' is empty", "fill it in")
+        out[column.name] = (
+            values if isinstance(values.index, pd.RangeIndex) else values.reset_index(drop=True)
+        )
+    return pd.DataFrame(out, copy=False)
+
+
+def _codes(values: pd.Series, ids: pd.Index) -> np.ndarray:
+    """Position (int32) of each value in ``ids`` (-1 if absent), without hashing every row
+    when the column is categorical (as the demo cache writes it)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        mapping = np.append(ids.get_indexer(values.cat.categories), -1).astype(np.int32)
+        return mapping[values.cat.codes.to_numpy()]
+    return ids.get_indexer(values).astype(np.int32)
+
+
+@attrs.frozen
+class Validated:
+    """Tables that passed validation, with each price row's session and security index."""
+
+    tables: dict[str, pd.DataFrame]
+    security_ids: pd.Index
+    price_session: np.ndarray
+    price_security: np.ndarray
+    #: ``session * n_securities + security`` of each price row, and whether the rows are
+    #: already in that (session-major) order.
+    price_key: np.ndarray
+    price_key_sorted: bool
 
 
 def validate_frames(
@@ -248,7 +293,7 @@ def validate_frames(
     calendar: TradingCalendar,
     file_names: Mapping[str, str] | None = None,
     source: str | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> Validated:
     """Check every table against :data:`SCHEMA` and the rules in ``docs/data.md``.
 
     Returns the tables with normalised types; raises :class:`DataError` listing every
@@ -263,12 +308,12 @@ def validate_frames(
         else:
             if table in REQUIRED_TABLES:
                 problems.add(f"missing table {table}", source or "market data", f"provide {table}")
-            tables[table] = _coerce(
-                pd.DataFrame({c.name: [] for c in SCHEMA[table]}), table, names[table], problems
-            )
+            empty = pd.DataFrame({c.name: pd.Series(dtype=_EMPTY_DTYPES[c.dtype]) for c in SCHEMA[table]})
+            tables[table] = _coerce(empty, table, names[table], problems)
     problems.raise_if_any(source)
 
-    sec = tables["securities"]
+    sec = tables["securities"].sort_values("security_id", kind="stable").reset_index(drop=True)
+    tables["securities"] = sec
     dup = sec["security_id"].duplicated(keep=False).to_numpy()
     problems.rows(
         names["securities"],
@@ -277,48 +322,42 @@ def validate_frames(
         lambda r: f"security_id {r['security_id']} appears more than once",
         "keep one row per security",
     )
-    known = pd.Index(sec["security_id"])
+    ids = pd.Index(sec["security_id"].astype(object).to_numpy(), name="security_id")
+    if not ids.is_unique:
+        problems.raise_if_any(source)
 
+    codes = {}
     for table in ("prices", "shares", "dividends", "corporate_actions", "fundamentals"):
         frame = tables[table]
-        unknown = ~frame["security_id"].isin(known).to_numpy()
+        codes[table] = _codes(frame["security_id"], ids)
         problems.rows(
             names[table],
             frame,
-            unknown,
+            codes[table] < 0,
             lambda r: f"security {r['security_id']} is not in securities",
             "add it to the securities table or remove the row",
         )
 
     prices = tables["prices"]
-    dup = prices.duplicated(["date", "security_id"], keep=False).to_numpy()
-    problems.rows(
-        names["prices"],
-        prices,
-        dup,
-        lambda r: f"duplicate price for {r['security_id']} on {r['date']:%Y-%m-%d}",
-        "keep one row per (date, security_id)",
-    )
     close = prices["close"].to_numpy()
-    bad_close = ~(close > 0)
     problems.rows(
         names["prices"],
         prices,
-        bad_close,
+        ~(close > 0),
         lambda r: (
             f"close {r['close']} for {r['security_id']} on {r['date']:%Y-%m-%d} is not a positive number"
         ),
         "fix or remove the row",
     )
-    bad_volume = ~(prices["volume"].to_numpy() >= 0)
     problems.rows(
         names["prices"],
         prices,
-        bad_volume,
+        ~(prices["volume"].to_numpy() >= 0),
         lambda r: f"volume {r['volume']} for {r['security_id']} on {r['date']:%Y-%m-%d} is not >= 0",
         "write 0 for no trades",
     )
 
+    session_of = {}
     for table, column in (
         ("prices", "date"),
         ("shares", "date"),
@@ -326,17 +365,36 @@ def validate_frames(
         ("corporate_actions", "date"),
     ):
         frame = tables[table]
-        dates = frame[column].to_numpy().astype("datetime64[D]")
-        pos = np.searchsorted(calendar._session_values, dates)
-        pos = np.clip(pos, 0, len(calendar._session_values) - 1)
-        not_session = calendar._session_values[pos] != dates
+        pos, found = _session_positions(frame[column].to_numpy(), calendar._session_values)
+        session_of[table] = pos
         problems.rows(
             names[table],
             frame,
-            not_session,
-            lambda r, c=column: f"{c} {r[c]:%Y-%m-%d} is not a {calendar.code} session",
+            ~found,
+            f"{column} {{row[{column}]:%Y-%m-%d}} is not a {calendar.code} session",
             f"use trading days of the {calendar.code} calendar",
         )
+
+    n_sec = max(len(ids), 1)
+    keys = {}
+    for table in ("prices", "shares"):
+        frame = tables[table]
+        key = panel_key(session_of[table], codes[table], n_sec, len(calendar.sessions))
+        keys[table] = key
+        if len(key) > 1 and not (key[1:] > key[:-1]).all():
+            order = np.argsort(key, kind="stable")
+            repeated = np.zeros(len(key), dtype=bool)
+            same = np.diff(key[order]) == 0
+            repeated[order[1:][same]] = True
+            repeated[order[:-1][same]] = True
+            what = "price" if table == "prices" else "share row"
+            problems.rows(
+                names[table],
+                frame,
+                repeated,
+                f"duplicate {what} for {{row[security_id]}} on {{row[date]:%Y-%m-%d}}",
+                "keep one row per (date, security_id)",
+            )
 
     shares = tables["shares"]
     problems.rows(
@@ -354,31 +412,195 @@ def validate_frames(
         lambda r: f"float_factor {r['float_factor']} for {r['security_id']} is outside (0, 1]",
         "use a fraction such as 0.85",
     )
-    dup = shares.duplicated(["date", "security_id"], keep=False).to_numpy()
-    problems.rows(
-        names["shares"],
-        shares,
-        dup,
-        lambda r: f"two share rows for {r['security_id']} on {r['date']:%Y-%m-%d}",
-        "keep one row per (date, security_id)",
-    )
 
-    delisted = sec.set_index("security_id")["delisting_date"]
-    if len(prices) and delisted.notna().any():
-        last_allowed = prices["security_id"].map(delisted).to_numpy()
-        after = ~np.isnat(last_allowed) & (prices["date"].to_numpy() > last_allowed)
+    delisted = sec["delisting_date"].to_numpy()
+    if len(prices) and not np.isnat(delisted).all():
+        limit = np.append(delisted, np.datetime64("NaT"))[codes["prices"]]
+        after = ~np.isnat(limit) & (prices["date"].to_numpy() > limit)
+        by_id = sec.set_index("security_id")["delisting_date"]
         problems.rows(
             names["prices"],
             prices,
             after,
             lambda r: (
-                f"price for {r['security_id']} on {r['date']:%Y-%m-%d} is after its delisting_date {delisted[r['security_id']]:%Y-%m-%d}"
+                f"price for {r['security_id']} on {r['date']:%Y-%m-%d} is after its delisting_date {by_id[r['security_id']]:%Y-%m-%d}"
             ),
             "remove the row or correct delisting_date",
         )
 
     problems.raise_if_any(source)
-    return tables
+    price_key = keys["prices"]
+    in_order = bool(len(price_key) < 2 or (price_key[1:] > price_key[:-1]).all())
+    return Validated(tables, ids, session_of["prices"], codes["prices"], price_key, in_order)
+
+
+def _session_positions(dates: np.ndarray, sessions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index (int32) of each date in ``sessions`` and whether it is one.
+
+    Date-sorted input (as written by the demo cache) is converted run by run rather than
+    with one binary search per row.
+    """
+    days = dates.astype("datetime64[D]")
+    if len(days) > 1 and (days[1:] >= days[:-1]).all():
+        starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+        runs = np.diff(np.r_[starts, len(days)])
+        unique = days[starts]
+        pos = np.searchsorted(sessions, unique).astype(np.int32)
+        found = sessions[np.minimum(pos, len(sessions) - 1)] == unique
+        return np.repeat(pos, runs), np.repeat(found, runs)
+    pos = np.searchsorted(sessions, days).astype(np.int32)
+    return pos, sessions[np.minimum(pos, len(sessions) - 1)] == days
+
+
+def panel_key(session: np.ndarray, security: np.ndarray, n_securities: int, n_sessions: int) -> np.ndarray:
+    """``session * n_securities + security``, in int32 when it fits (half the memory)."""
+    dtype = np.int32 if n_sessions * max(n_securities, 1) < np.iinfo(np.int32).max else np.int64
+    key: np.ndarray = session.astype(dtype)
+    np.multiply(key, max(n_securities, 1), out=key)
+    np.add(key, security, out=key, casting="unsafe")
+    return key
+
+
+# -- daily data ------------------------------------------------------------------------------
+
+
+class DailyPanel:
+    """Daily closes and volumes in a compact, time-major layout.
+
+    One row per (session, security) from a security's first price to its last, sorted by
+    session then security, addressed by ``key = session * n_securities + security``. The
+    rows of sessions up to ``t`` are a prefix of every array, so a point-in-time view is a
+    set of zero-copy slices that holds nothing later. A missing close inside a security's
+    span is carried forward (``observed`` is False there) and its volume is 0.
+    """
+
+    #: First and last session index of each security (-1 when it has no price); set by
+    #: :meth:`from_rows`, not carried by prefixes.
+    first_session: np.ndarray
+    last_session: np.ndarray
+
+    def __init__(
+        self,
+        key: np.ndarray,
+        close: np.ndarray,
+        volume: np.ndarray,
+        observed: np.ndarray,
+        n_sessions: int,
+        n_securities: int,
+    ) -> None:
+        self.key = key
+        self.close = close
+        self.volume = volume
+        self.observed = observed
+        self.n_sessions = n_sessions
+        self.n_securities = n_securities
+
+    @classmethod
+    def from_rows(
+        cls,
+        session: np.ndarray,
+        security: np.ndarray,
+        close: np.ndarray,
+        volume: np.ndarray,
+        n_sessions: int,
+        n_securities: int,
+        key: np.ndarray | None = None,
+        key_sorted: bool = False,
+    ) -> DailyPanel:
+        """Build from price rows (session and security positions, any order).
+
+        ``key`` (see :func:`panel_key`) may be passed when already computed; when the rows
+        are already in key order and no span has gaps, the arrays are used as they are.
+        """
+        n = max(n_securities, 1)
+        # ufunc.at is fast only when every dtype matches.
+        session = np.asarray(session)
+        security = np.asarray(security, dtype=np.intp)
+        first = np.full(n, np.iinfo(session.dtype).max, dtype=session.dtype)
+        last = np.full(n, -1, dtype=session.dtype)
+        np.minimum.at(first, security, session)
+        np.maximum.at(last, security, session)
+        has = last >= 0
+        first[~has] = -1
+        first, last = first.astype(np.int64), last.astype(np.int64)
+        lengths = np.where(has, last - first + 1, 0)
+        if lengths.sum() == len(session):
+            # No gaps inside any span: the rows are the panel.
+            if key is None:
+                key = panel_key(session, security, n, n_sessions)
+                key_sorted = bool(len(key) < 2 or (key[1:] > key[:-1]).all())
+            if key_sorted:
+                panel = cls(key, close, volume, np.ones(len(key), dtype=bool), n_sessions, n_securities)
+            else:
+                order = np.argsort(key, kind="stable")
+                panel = cls(
+                    key[order],
+                    close[order],
+                    volume[order],
+                    np.ones(len(key), dtype=bool),
+                    n_sessions,
+                    n_securities,
+                )
+            panel.first_session, panel.last_session = first, last
+            return panel
+        session = session.astype(np.int64)
+        security = security.astype(np.int64)
+        # Fill the gaps, security by security, then reorder by time.
+        start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        full_security = np.repeat(np.arange(n), lengths)
+        full_session = first[full_security] + (np.arange(lengths.sum()) - start[full_security])
+        slot = start[security] + (session - first[security])
+        observed = np.zeros(len(full_session), dtype=bool)
+        observed[slot] = True
+        full_close = np.full(len(full_session), np.nan)
+        full_close[slot] = close
+        full_volume = np.zeros(len(full_session))
+        full_volume[slot] = volume
+        carried = np.maximum.accumulate(np.where(observed, np.arange(len(observed)), 0))
+        full_close = full_close[carried]
+        key = panel_key(full_session, full_security, n, n_sessions)
+        order = np.argsort(key, kind="stable")
+        panel = cls(
+            key[order], full_close[order], full_volume[order], observed[order], n_sessions, n_securities
+        )
+        panel.first_session, panel.last_session = first, last
+        return panel
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def prefix(self, t: int) -> DailyPanel:
+        """The rows of sessions ``0..t``: zero-copy slices."""
+        stop = int(np.searchsorted(self.key, self.key.dtype.type((t + 1) * max(self.n_securities, 1))))
+        return DailyPanel(
+            self.key[:stop],
+            self.close[:stop],
+            self.volume[:stop],
+            self.observed[:stop],
+            t + 1,
+            self.n_securities,
+        )
+
+    def rows(
+        self, sessions: np.ndarray | np.integer | int, positions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers of every (session, security) pair (broadcast) and whether it exists."""
+        wanted = np.asarray(sessions, dtype=np.int64)[..., None] * max(self.n_securities, 1) + np.asarray(
+            positions, dtype=np.int64
+        )
+        # Query in the key's own dtype: mixed dtypes would make numpy cast the whole key.
+        wanted = wanted.astype(self.key.dtype)
+        row = np.searchsorted(self.key, wanted)
+        row = np.minimum(row, len(self.key) - 1)
+        found = (self.key[row] == wanted) if len(self.key) else np.zeros(wanted.shape, dtype=bool)
+        return row, found
+
+    def get(self, field: str, sessions: np.ndarray | int, positions: np.ndarray) -> np.ndarray:
+        """Values of ``field`` for each (session, security): NaN where the security has no row."""
+        values = getattr(self, field)
+        row, found = self.rows(np.atleast_1d(sessions), positions)
+        out = np.where(found, values[row] if len(values) else np.nan, np.nan)
+        return out[0] if np.ndim(sessions) == 0 else out
 
 
 # -- the market ---------------------------------------------------------------------------
@@ -387,40 +609,33 @@ def validate_frames(
 class Market:
     """One market in memory. Build it with :func:`load_market` or :meth:`from_frames`."""
 
-    def __init__(self, tables: dict[str, pd.DataFrame], calendar: TradingCalendar, source: str) -> None:
+    def __init__(self, validated: Validated, calendar: TradingCalendar, source: str) -> None:
+        tables = validated.tables
         self.calendar = calendar
         self.source = source
-        sec = tables["securities"].sort_values("security_id", kind="stable").reset_index(drop=True)
-        self.securities = sec
-        self.security_ids = pd.Index(sec["security_id"].to_numpy(), name="security_id")
+        self.securities = tables["securities"]
+        self.security_ids = validated.security_ids
         prices = tables["prices"]
-        first = prices["date"].min()
-        last = prices["date"].max()
-        self.sessions = calendar.between(first.date(), last.date()) if len(prices) else calendar.sessions[:0]
-        n_t, n_s = len(self.sessions), len(sec)
-        t_idx = self.sessions.get_indexer(prices["date"])
-        s_idx = self.security_ids.get_indexer(prices["security_id"])
-        close = np.full((n_t, n_s), np.nan)
-        close[t_idx, s_idx] = prices["close"].to_numpy()
-        volume = np.full((n_t, n_s), np.nan)
-        volume[t_idx, s_idx] = prices["volume"].to_numpy()
-        # A security's first price is its listing session; between its first and last price a
-        # missing close is carried forward (a halted line keeps its last price). Missing
-        # volume inside the span is zero.
-        self.observed = ~np.isnan(close)
-        carried = np.maximum.accumulate(np.where(self.observed, np.arange(n_t)[:, None], 0), axis=0)
-        close = close[carried, np.arange(n_s)[None, :]]
-        last_t = np.full(n_s, -1)
-        if n_t:
-            has = self.observed.any(axis=0)
-            last_t[has] = n_t - 1 - np.argmax(self.observed[::-1, has], axis=0)
-        beyond = np.arange(n_t)[:, None] > last_t[None, :]
-        close[beyond] = np.nan
-        volume = np.where(np.isnan(close), np.nan, np.nan_to_num(volume, nan=0.0))
-        self.close = close
-        self.volume = volume
-        self.last_price_index = last_t
-
+        if len(prices):
+            lo, hi = int(validated.price_session.min()), int(validated.price_session.max())
+        else:
+            lo, hi = 0, -1
+        self.sessions = calendar.sessions[lo : hi + 1]
+        # The validated key counts calendar sessions; the panel counts this market's.
+        key = validated.price_key
+        key -= key.dtype.type(lo * max(len(self.security_ids), 1))
+        self.daily = DailyPanel.from_rows(
+            validated.price_session - lo,
+            validated.price_security,
+            prices["close"].to_numpy(dtype=float),
+            prices["volume"].to_numpy(dtype=float),
+            len(self.sessions),
+            len(self.security_ids),
+            key=key,
+            key_sorted=validated.price_key_sorted,
+        )
+        self.first_price_index = self.daily.first_session
+        self.last_price_index = self.daily.last_session
         self.shares = self._keyed(tables["shares"], "date", ("shares_outstanding", "float_factor"))
         self.fundamentals = self._keyed(
             tables["fundamentals"], "available_date", ("period_end", "net_income", "book_equity", "sales")
@@ -441,13 +656,12 @@ class Market:
         self, frame: pd.DataFrame, date_column: str, value_columns: Iterable[str]
     ) -> dict[str, np.ndarray]:
         """Arrays sorted by (security position, date) for as-of look-ups."""
-        pos = self.security_ids.get_indexer(frame["security_id"])
+        pos = _codes(frame["security_id"], self.security_ids)
         dates = frame[date_column].to_numpy().astype("datetime64[D]")
         order = np.lexsort((dates, pos))
         out = {"pos": pos[order], "date": dates[order]}
         for column in value_columns:
-            values = frame[column].to_numpy()
-            out[column] = values[order]
+            out[column] = frame[column].to_numpy()[order]
         return out
 
     @classmethod
@@ -461,8 +675,7 @@ class Market:
     ) -> Market:
         """Validate tables in the documented format and build a market."""
         cal = get_calendar(calendar)
-        tables = validate_frames(frames, cal, file_names, source)
-        return cls(tables, cal, source)
+        return cls(validate_frames(frames, cal, file_names, source), cal, source)
 
     def __repr__(self) -> str:
         span = f"{self.sessions[0]:%Y-%m-%d}..{self.sessions[-1]:%Y-%m-%d}" if len(self.sessions) else "empty"
@@ -501,18 +714,24 @@ class Market:
         if self._fingerprint is None:
             digest = hashlib.sha256()
             digest.update(self.calendar.code.encode())
-            digest.update(pd.util.hash_pandas_object(self.securities, index=False).to_numpy().tobytes())
-            digest.update(np.ascontiguousarray(self.close).tobytes())
-            digest.update(np.ascontiguousarray(self.volume).tobytes())
+            digest.update(
+                pd.util.hash_pandas_object(self.securities.astype(object), index=False).to_numpy().tobytes()
+            )
+            digest.update(np.int64(self.sessions.asi8[0] if len(self.sessions) else 0).tobytes())
+            for array in (self.daily.key, self.daily.close, self.daily.volume):
+                digest.update(np.ascontiguousarray(array).tobytes())
             for table in (self.shares, self.fundamentals):
                 for key in sorted(table):
+                    values = table[key]
                     digest.update(
-                        np.ascontiguousarray(table[key])
-                        .astype(np.float64 if table[key].dtype.kind == "f" else table[key].dtype)
-                        .tobytes()
+                        np.ascontiguousarray(
+                            values.astype(np.float64) if values.dtype.kind == "f" else values
+                        ).tobytes()
                     )
             for frame in (self.dividends, self.corporate_actions):
-                digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+                digest.update(
+                    pd.util.hash_pandas_object(frame.astype(object), index=False).to_numpy().tobytes()
+                )
             self._fingerprint = "sha256:" + digest.hexdigest()
         return self._fingerprint
 
@@ -538,9 +757,8 @@ class MarketView:
         self.calendar = market.calendar
         self.sessions = market.sessions[: t + 1]
         self._t = t
-        # Prefix views of the daily arrays: rows after as_of are not reachable from here.
-        self._close = market.close[: t + 1]
-        self._volume = market.volume[: t + 1]
+        # Prefixes of the daily rows: rows after as_of are not reachable from here.
+        self._daily = market.daily.prefix(t)
         self._ids = market.security_ids
         cutoff = np.datetime64(self.as_of.date(), "D")
         self._shares = _cut(market.shares, cutoff)
@@ -550,8 +768,12 @@ class MarketView:
             market.corporate_actions["date"] <= self.as_of
         ].reset_index(drop=True)
         sec = market.securities
-        listed = (sec["listing_date"] <= self.as_of) & ~(sec["delisting_date"] < self.as_of)
-        listed &= ~np.isnan(self._close[t])
+        _, priced = self._daily.rows(np.int64(t), np.arange(len(self._ids)))
+        listed = (
+            priced
+            & (sec["listing_date"] <= self.as_of).to_numpy()
+            & ~(sec["delisting_date"] < self.as_of).to_numpy()
+        )
         visible = sec[listed].copy()
         # A future delisting date is not known yet.
         visible["delisting_date"] = visible["delisting_date"].where(visible["delisting_date"] <= self.as_of)
@@ -570,6 +792,11 @@ class MarketView:
             unknown = list(index[pos < 0][:3])
             raise KeyError(f"unknown security ids {unknown}")
         return index, pos
+
+    def _window(self, field: str, sessions: int, pos: np.ndarray) -> np.ndarray:
+        """``field`` over the last ``sessions`` sessions (rows) for ``pos`` (columns)."""
+        lo = max(0, self._t + 1 - sessions)
+        return self._daily.get(field, np.arange(lo, self._t + 1), pos)
 
     def _session(self, on: dt.date | pd.Timestamp | None) -> int:
         if on is None:
@@ -596,29 +823,26 @@ class MarketView:
     def close(self, ids: Iterable[str], on: dt.date | pd.Timestamp | None = None) -> pd.Series:
         """Raw close on the as-of session (or an earlier session ``on``)."""
         index, pos = self._pos(ids)
-        return pd.Series(self._close[self._session(on), pos], index=index, name="close")
+        return pd.Series(self._daily.get("close", self._session(on), pos), index=index, name="close")
 
     def close_history(self, ids: Iterable[str], sessions: int) -> pd.DataFrame:
         """Closes of the last ``sessions`` sessions up to the as-of date (rows = dates)."""
         index, pos = self._pos(ids)
         lo = max(0, self._t + 1 - sessions)
-        return pd.DataFrame(self._close[lo:, pos], index=self.sessions[lo:], columns=index)
+        window = self._daily.get("close", np.arange(lo, self._t + 1), pos)
+        return pd.DataFrame(window, index=self.sessions[lo:], columns=index)
 
     def average_volume(self, ids: Iterable[str], sessions: int) -> pd.Series:
         """Mean daily share volume over the last ``sessions`` sessions the security traded in."""
         index, pos = self._pos(ids)
-        lo = max(0, self._t + 1 - sessions)
         return pd.Series(
-            np.nanmean(self._volume[lo:, pos], axis=0) if self._t + 1 - lo else np.nan,
-            index=index,
-            name="average_volume",
+            np.nanmean(self._window("volume", sessions, pos), axis=0), index=index, name="average_volume"
         )
 
     def average_dollar_volume(self, ids: Iterable[str], sessions: int) -> pd.Series:
         """Mean daily traded value (close x volume) over the last ``sessions`` sessions."""
         index, pos = self._pos(ids)
-        lo = max(0, self._t + 1 - sessions)
-        window = self._close[lo:, pos] * self._volume[lo:, pos]
+        window = self._window("close", sessions, pos) * self._window("volume", sessions, pos)
         return pd.Series(np.nanmean(window, axis=0), index=index, name="average_dollar_volume")
 
     def monthly_volume(self, ids: Iterable[str], months: int) -> pd.DataFrame:
@@ -629,7 +853,9 @@ class MarketView:
         lo = int(self.sessions.searchsorted(month_start))
         hi = int(self.sessions.searchsorted(month_end))
         frame = pd.DataFrame(
-            np.nan_to_num(self._volume[lo:hi, pos]), index=self.sessions[lo:hi], columns=index
+            np.nan_to_num(self._daily.get("volume", np.arange(lo, hi), pos)),
+            index=self.sessions[lo:hi],
+            columns=index,
         )
         return frame.groupby(pd.DatetimeIndex(frame.index).to_period("M")).sum()
 

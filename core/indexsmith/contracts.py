@@ -75,21 +75,34 @@ def check_reasons(resolved: Resolved, reasons: object, candidates: pd.DataFrame,
     return reasons
 
 
-def check_measure(resolved: Resolved, measure: object, universe: pd.DataFrame, when: str) -> pd.Series:
-    if not isinstance(measure, pd.Series):
-        raise _fail(resolved, when, f"returned {type(measure).__name__}, not a Series")
-    if not measure.index.equals(universe.index):
-        raise _fail(resolved, when, "the measure is not aligned with the universe")
-    values = pd.to_numeric(measure, errors="coerce").astype(float)
+def _finite_series(
+    resolved: Resolved, value: object, frame: pd.DataFrame, when: str, what: str, rule: str
+) -> pd.Series:
+    """``value`` as a float Series aligned with ``frame.index`` and finite, or a contract
+    error such as ``weight of AAA is nan; weights must be finite``."""
+    if not isinstance(value, pd.Series):
+        raise _fail(resolved, when, f"returned {type(value).__name__}, not a Series")
+    if not value.index.equals(frame.index):
+        raise _fail(
+            resolved, when, "the result is not aligned with its input rows (rows dropped, added or reordered)"
+        )
+    values = pd.to_numeric(value, errors="coerce").astype(float)
     finite = np.isfinite(values.to_numpy())
     if not finite.all():
         sid = values.index[~finite][0]
-        raise _fail(
-            resolved,
-            when,
-            f"measure for {sid} is {measure[sid]!r}; rank measures must be finite numbers (screen out securities without data)",
-        )
+        raise _fail(resolved, when, f"{what} {sid} is {value[sid]}; {rule}")
     return values
+
+
+def check_measure(resolved: Resolved, measure: object, universe: pd.DataFrame, when: str) -> pd.Series:
+    return _finite_series(
+        resolved,
+        measure,
+        universe,
+        when,
+        "measure for",
+        "rank measures must be finite numbers (screen out securities without data)",
+    )
 
 
 def check_buckets(
@@ -127,19 +140,10 @@ def check_buckets(
 
 
 def check_weights(resolved: Resolved, weights: object, members: pd.DataFrame, when: str) -> pd.Series:
-    if not isinstance(weights, pd.Series):
-        raise _fail(resolved, when, f"returned {type(weights).__name__}, not a Series of weights")
-    if not weights.index.equals(members.index):
-        raise _fail(resolved, when, "the weights are not aligned with the members")
-    values = pd.to_numeric(weights, errors="coerce").astype(float)
+    values = _finite_series(resolved, weights, members, when, "weight of", "weights must be finite")
     array = values.to_numpy()
     if len(array) == 0:
         return values
-    if not np.isfinite(array).all():
-        sid = values.index[~np.isfinite(array)][0]
-        raise _fail(
-            resolved, when, f"weight of {sid} is {array[~np.isfinite(array)][0]}; weights must be finite"
-        )
     if (array < 0).any():
         sid = values.index[array < 0][0]
         raise _fail(resolved, when, f"weight of {sid} is {values[sid]:.6g}; weights must be >= 0")

@@ -69,8 +69,8 @@ class IndexSpec:
 
 
 @attrs.frozen(kw_only=True)
-class FamilyDefinition:
-    """Indices sharing schedule, universe, ranking and bucketing."""
+class _Shared:
+    """What the indices of a family share: identity, dates and the first four stages."""
 
     id: str
     name: str = ""
@@ -82,31 +82,25 @@ class FamilyDefinition:
     universe: list[ScreenUse] = attrs.field(factory=list)
     ranking: Use
     bucketing: Use
+
+
+@attrs.frozen(kw_only=True)
+class FamilyDefinition(_Shared):
+    """Indices sharing schedule, universe, ranking and bucketing."""
+
     indices: list[IndexSpec]
 
 
 @attrs.frozen(kw_only=True)
-class IndexDefinition:
-    """A single index; the same fields as a family plus its own buckets and weighting."""
+class IndexDefinition(_Shared):
+    """A single index: the shared fields plus its own buckets and weighting."""
 
-    id: str
-    name: str = ""
-    description: str = ""
-    calendar: str = "XNYS"
-    start: dt.date | None = None
-    end: dt.date | None = None
-    schedule: Use
-    universe: list[ScreenUse] = attrs.field(factory=list)
-    ranking: Use
-    bucketing: Use
     buckets: list[str] | None = None
     weighting: Use
     capping: Use | None = None
 
     def to_family(self) -> FamilyDefinition:
-        shared = {
-            f.name: getattr(self, f.name) for f in attrs.fields(FamilyDefinition) if f.name != "indices"
-        }
+        shared = {f.name: getattr(self, f.name) for f in attrs.fields(_Shared)}
         spec = IndexSpec(
             id=self.id, name=self.name, buckets=self.buckets, weighting=self.weighting, capping=self.capping
         )
@@ -287,19 +281,9 @@ def parse_definition(
 
 
 @attrs.frozen(kw_only=True)
-class _RawFamily:
+class _RawFamily(_Shared):
     """A family as written in files: ``[[family.index]]`` holds the indices."""
 
-    id: str
-    name: str = ""
-    description: str = ""
-    calendar: str = "XNYS"
-    start: dt.date | None = None
-    end: dt.date | None = None
-    schedule: Use
-    universe: list[ScreenUse] = attrs.field(factory=list)
-    ranking: Use
-    bucketing: Use
     index: list[IndexSpec]
 
     def to_family(self) -> FamilyDefinition:

@@ -412,26 +412,8 @@ class _Output:
 
         prices = self._merged_prices(id_type)
 
-        t, s, shares_out, ff = (np.concatenate(parts) for parts in zip(*self.shares, strict=True))
-        order = np.lexsort((s, t))
-        shares = pd.DataFrame(
-            {
-                "date": dates[t[order]],
-                "security_id": pd.Categorical.from_codes(s[order], dtype=id_type),
-                "shares_outstanding": shares_out[order],
-                "float_factor": ff[order],
-            }
-        )
-        t, s, amount, kind = (np.concatenate(parts) for parts in zip(*self.dividends, strict=True))
-        order = np.lexsort((s, t))
-        dividends = pd.DataFrame(
-            {
-                "ex_date": dates[t[order]],
-                "security_id": pd.Categorical.from_codes(s[order], dtype=id_type),
-                "amount": amount[order],
-                "kind": kind[order],
-            }
-        )
+        shares = _by_date(self.shares, dates, id_type, "date", ("shares_outstanding", "float_factor"))
+        dividends = _by_date(self.dividends, dates, id_type, "ex_date", ("amount", "kind"))
         actions = pd.concat(self.actions, ignore_index=True)
         # Ticker changes: a few a year, to companies still listed afterwards.
         n_changes = int(len(self.sessions) / 252 * 0.004 * n) if n else 0
@@ -487,6 +469,25 @@ class _Output:
             "corporate_actions": corporate_actions,
             "fundamentals": fundamentals,
         }
+
+
+def _by_date(
+    chunks: list[tuple[np.ndarray, ...]],
+    dates: np.ndarray,
+    id_type: pd.CategoricalDtype,
+    date_column: str,
+    value_columns: tuple[str, ...],
+) -> pd.DataFrame:
+    """Rows collected as (session, security, values...) per chunk, as a table ordered by
+    date then security."""
+    t, s, *values = (np.concatenate(parts) for parts in zip(*chunks, strict=True))
+    order = np.lexsort((s, t))
+    columns = {
+        date_column: dates[t[order]],
+        "security_id": pd.Categorical.from_codes(s[order], dtype=id_type),
+    }
+    columns.update({name: v[order] for name, v in zip(value_columns, values, strict=True)})
+    return pd.DataFrame(columns)
 
 
 def _time_major(chunks: list[tuple[np.ndarray, ...]], n_sessions: int) -> tuple[np.ndarray, ...]:

@@ -112,3 +112,89 @@ def test_monthly_uses_last_session() -> None:
         "2024-05-31",
         "2024-06-28",
     ]
+
+
+def test_russell_banding_worked_example_1_6() -> None:
+    # methodologies.md §1.6: B = C[1000] = 93.10% -> band [90.60%, 95.60%]. Tiers: 0 = R1000
+    # (ranks 1-1000), 1 = R2000 (1001-3000). Rows: X, Y, Z, W, N, M.
+    from indexsmith_plugins.bucketings import band_tiers
+
+    rank = np.array([1048, 1190, 962, 905, 995, 1010])
+    position = np.array([93.55, 95.70, 92.70, 90.40, 93.0, 93.2])
+    prior = np.array([0, 0, 1, 1, np.nan, np.nan])
+    rank_tier = np.searchsorted([1000, 3000], rank, side="left")
+    tiers = band_tiers(rank_tier, position, prior, np.array([93.10, 99.0]), np.array([2.5, np.nan]))
+    assert tiers.tolist() == [
+        0,  # X stays R1000: C 93.55 <= 95.60
+        1,  # Y moves to R2000: C 95.70 > 95.60
+        1,  # Z stays R2000: C 92.70 >= 90.60
+        0,  # W moves to R1000: C 90.40 < 90.60
+        0,  # N new, rank 995
+        1,  # M new, rank 1010
+    ]
+    # Count identity: 1000 - (R2000 incumbents ranked <= 1000 that stay, like Z) + (R1000
+    # incumbents ranked > 1000 that stay, like X); W and Y end on their own side.
+    assert int((tiers == 0).sum() - (rank_tier == 0).sum()) == 1 - 1
+
+
+def test_band_edges_are_inclusive_and_multi_tier() -> None:
+    from indexsmith_plugins.bucketings import band_tiers
+
+    # Exactly on the band edge stays. A company that fell two tiers leaves the first band and
+    # stops at the next band that holds it (86.0 <= 85 + 2.5), or falls through both (90.0).
+    edge_share = np.array([70.0, 85.0, 98.0])
+    band = np.array([2.5, 2.5, np.nan])
+    tiers = band_tiers(
+        np.array([1, 2, 2, 2]), np.array([72.5, 87.5, 86.0, 90.0]), np.array([0, 1, 0, 0]), edge_share, band
+    )
+    assert tiers.tolist() == [0, 1, 1, 2]
+    # Upwards the same way; a breakpoint without a band (NaN) is crossed freely.
+    assert band_tiers(
+        np.array([0, 1]), np.array([67.6, 84.0]), np.array([1, 2]), edge_share, band
+    ).tolist() == [1, 2]
+    assert band_tiers(np.array([1]), np.array([90.0]), np.array([np.nan]), edge_share, band).tolist() == [1]
+
+
+def test_count_tiers_band_keeps_incumbents_on_a_market(tiny) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+
+    # Ten companies with caps 10..1 ($M); tiers of 3 and 7 with a 15-point band at rank 3.
+    # D ranks 1st in January and 4th in February; C moves from 4th to 3rd. In February the
+    # cumulative cap at rank 3 is 49.09%: D (61.82% <= 64.09%) stays in "top" and C
+    # (49.09% >= 34.09%) stays in "rest", as incumbents do inside a band.
+    closes = {f"{c}": [float(10 - i)] * 44 for i, c in enumerate("ABCDEFGHIJ")}
+    closes["D"] = [11.0] * 21 + [7.0] * 23  # D ranks 1st in January, 4th in February
+    market = tiny(closes)
+    spec = {
+        "index": {
+            "id": "t",
+            "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
+            "ranking": {"use": "company-market-cap"},
+            "bucketing": {
+                "use": "count-tiers",
+                "params": {
+                    "tiers": [{"name": "top", "count": 3}, {"name": "rest", "count": 7}],
+                    "bands": {3: 15.0},
+                },
+            },
+            "buckets": ["top"],
+            "weighting": {"use": "equal"},
+        }
+    }
+    result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
+    by_review = result.constituents.groupby("effective_date")["security_id"].apply(sorted).tolist()
+    assert by_review == [["A", "B", "D"], ["A", "B", "D"]]
+    kept = result.constituents[
+        result.constituents["effective_date"] == result.constituents["effective_date"].max()
+    ]
+    assert kept.set_index("security_id").loc["D", "rank"] == 4
+    assert (
+        kept.set_index("security_id").loc["D", "note"]
+        == "kept in top by the band: cumulative cap 61.82% (rank 4)"
+    )
+    spec["index"]["bucketing"]["params"]["bands"] = {}
+    plain = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
+    assert plain.constituents.groupby("effective_date")["security_id"].apply(sorted).tolist() == [
+        ["A", "B", "D"],
+        ["A", "B", "C"],
+    ]

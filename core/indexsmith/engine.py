@@ -199,6 +199,11 @@ def run_review(
         members = ranked.loc[ranked.index.isin(fraction.index)].copy()
         members["fraction"] = fraction.reindex(members.index)
         members["bucket"] = bucket.reindex(members.index)
+        if "note" in rows.columns:
+            note = grouped["note"].agg(lambda notes: "; ".join(n for n in notes if isinstance(n, str) and n))
+            members["note"] = note.reindex(members.index).fillna("")
+        else:
+            members["note"] = ""
         if members.empty:
             raise ComponentError(
                 f"index '{index.spec.id}' has no members {label}: bucketing '{bucketing.entry.name}' put no security in "

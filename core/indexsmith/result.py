@@ -42,6 +42,7 @@ CONSTITUENT_COLUMNS = (
     "weight",
     "change",
     "reason",
+    "note",
 )
 CHANGE_COLUMNS = ("rank_date", "effective_date", "security_id", "ticker", "change", "reason")
 EXCLUSION_COLUMNS = ("rank_date", "security_id", "ticker", "screen", "reason")

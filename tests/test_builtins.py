@@ -174,7 +174,7 @@ def test_count_tiers_band_keeps_incumbents_on_a_market(tiny) -> None:  # type: i
                 "use": "count-tiers",
                 "params": {
                     "tiers": [{"name": "top", "count": 3}, {"name": "rest", "count": 7}],
-                    "bands": {3: 15.0},
+                    "bands": [{"rank": 3, "width": 15.0}],
                 },
             },
             "buckets": ["top"],
@@ -192,9 +192,66 @@ def test_count_tiers_band_keeps_incumbents_on_a_market(tiny) -> None:  # type: i
         kept.set_index("security_id").loc["D", "note"]
         == "kept in top by the band: cumulative cap 61.82% (rank 4)"
     )
-    spec["index"]["bucketing"]["params"]["bands"] = {}
+    spec["index"]["bucketing"]["params"]["bands"] = []
     plain = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
     assert plain.constituents.groupby("effective_date")["security_id"].apply(sorted).tolist() == [
         ["A", "B", "D"],
         ["A", "B", "C"],
     ]
+
+
+def test_crsp_packeting_worked_example_2_8() -> None:
+    # methodologies.md §2.8: Mid/Small boundary 85% with band [82.5, 87.5]; Q starts wholly
+    # in Mid (segment 0 here, Small = 1). Positions per quarter and the state after each.
+    from indexsmith_plugins.bucketings import packet_step
+
+    low, high = np.array([82.5]), np.array([87.5])
+    segment, lower = np.array([0]), np.array([0.0])
+    states = []
+    for position in (84.0, 88.3, 86.0, 89.1, 81.9):
+        segment, lower = packet_step(segment, lower, np.array([position]), low, high, 0.5)
+        # Fraction of Q's float shares held in Small (the table's s).
+        states.append(float(lower[0]) if segment[0] == 0 else 1.0 - 0.0 * lower[0])
+    assert states == [0.0, 0.5, 0.5, 1.0, 0.5]
+    # Mid/Small shares of 100M float shares after each quarter: 100/0, 50/50, 50/50, 0/100, 50/50.
+
+
+def test_cumulative_bands_on_a_market(tiny) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+
+    # Four companies (caps in $M). Segments "top" (cumulative <= 70%) and "rest", band [60, 80].
+    # January: A 40, B 30, C 20, D 10 -> cumulative 40, 70, 90, 100: A and B in top.
+    # February: B falls to 14 -> A 47.6, C 71.4, B 88.1, D 100. B is beyond 80: one packet
+    #   (half) moves to rest. C, an incumbent of rest at 71.4, is inside the band: it stays.
+    # March: B falls to 5 -> A 53.3, C 80.0, D 93.3, B 100: the second packet moves.
+    closes = {
+        "A": [40.0] * 62,
+        "B": [30.0] * 21 + [14.0] * 20 + [5.0] * 21,
+        "C": [20.0] * 62,
+        "D": [10.0] * 62,
+    }
+    market = tiny(closes)
+    spec = {
+        "index": {
+            "id": "t",
+            "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
+            "ranking": {"use": "company-market-cap"},
+            "bucketing": {
+                "use": "cumulative-bands",
+                "params": {
+                    "segments": [{"name": "top", "upper": 70}, {"name": "rest", "upper": 100}],
+                    "bands": [{"at": 70, "low": 60, "high": 80}],
+                },
+            },
+            "buckets": ["top"],
+            "weighting": {"use": "cap"},
+        }
+    }
+    result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
+    table = result.constituents.pivot_table(index="effective_date", columns="security_id", values="fraction")
+    assert list(table.columns) == ["A", "B"]
+    assert table.fillna(0).to_numpy().tolist() == [[1.0, 1.0], [1.0, 0.5], [1.0, 0.0]]
+    # Without the band, packeting still moves B half at a time (the two are separate rules).
+    spec["index"]["bucketing"]["params"]["bands"] = []
+    unbanded = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
+    assert unbanded.constituents.groupby("effective_date")["fraction"].sum().tolist() == [2.0, 1.5, 1.0]

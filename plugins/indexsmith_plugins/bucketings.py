@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import attrs
 import numpy as np
 import pandas as pd
@@ -83,10 +85,17 @@ def band_tiers(
     return tier
 
 
-def _band_widths(instance: object, attribute: attrs.Attribute, value: dict[int, float]) -> None:  # type: ignore[type-arg]
-    for rank, width in value.items():
-        if not 0 <= width < 50:
-            raise ValueError(f"band width at rank {rank} must be in [0, 50) percentage points, got {width}")
+@attrs.frozen(kw_only=True)
+class Band:
+    """A band around the breakpoint at ``rank``: +/- ``width`` points of cumulative cap."""
+
+    rank: int = attrs.field(
+        validator=attrs.validators.gt(0), metadata={"help": "breakpoint rank (where a tier ends)"}
+    )
+    width: float = attrs.field(
+        validator=[attrs.validators.ge(0), attrs.validators.lt(50)],
+        metadata={"help": "half-width in percentage points of cumulative market cap"},
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -107,20 +116,20 @@ class CountTiers(Bucketing):
         validator=_distinct_names,
         metadata={"help": "list of {name, count}, largest companies first"},
     )
-    bands: dict[int, float] = attrs.field(
-        factory=dict,
-        validator=_band_widths,
+    bands: tuple[Band, ...] = attrs.field(
+        factory=tuple,
+        converter=tuple,
         metadata={
-            "help": "breakpoint rank -> band half-width in cumulative-cap percentage points, e.g. {1000 = 2.5}"
+            "help": "list of {rank, width}: bands around breakpoints, e.g. [{rank = 1000, width = 2.5}]"
         },
     )
 
     def __attrs_post_init__(self) -> None:
         breakpoints = np.cumsum([t.count for t in self.tiers])[:-1].tolist()
-        for rank in self.bands:
-            if rank not in breakpoints:
+        for band in self.bands:
+            if band.rank not in breakpoints:
                 raise ValueError(
-                    f"'bands' has rank {rank}, which is not a breakpoint between tiers ({breakpoints})"
+                    f"'bands' has rank {band.rank}, which is not a breakpoint between tiers ({breakpoints})"
                 )
 
     def bucket_names(self) -> tuple[str, ...]:
@@ -139,7 +148,8 @@ class CountTiers(Bucketing):
             position = cumulative_share(ranked).to_numpy()
             # Cumulative share at each breakpoint: that of the company ranked exactly there.
             at_edge = pd.Series(position, index=rank).groupby(level=0).first().reindex(edges).to_numpy()
-            band = np.array([self.bands.get(int(e), np.nan) for e in edges])
+            widths = {b.rank: b.width for b in self.bands}
+            band = np.array([widths.get(int(e), np.nan) for e in edges])
             banded = band_tiers(tier, position, prior_tier, at_edge, band)
             for i in np.flatnonzero(banded != tier):
                 notes[i] = (
@@ -149,6 +159,158 @@ class CountTiers(Bucketing):
         inside = tier < len(self.tiers)
         out = assignment(ranked.index[inside], np.array(names, dtype=object)[tier[inside]])
         out["note"] = notes[inside]
+        return out
+
+
+@attrs.frozen(kw_only=True)
+class Segment:
+    """A cumulative-cap segment: the companies whose cumulative share ends at or below
+    ``upper`` percent (and above the previous segment's)."""
+
+    name: str = attrs.field(metadata={"help": "bucket name"})
+    upper: float = attrs.field(
+        validator=[attrs.validators.gt(0), attrs.validators.le(100)],
+        metadata={"help": "upper edge in cumulative percent of total market cap (the last segment: 100)"},
+    )
+
+
+@attrs.frozen(kw_only=True)
+class SegmentBand:
+    """The band around a segment boundary: a company migrates only beyond it."""
+
+    at: float = attrs.field(metadata={"help": "the boundary, in cumulative percent (a segment's upper edge)"})
+    low: float = attrs.field(metadata={"help": "lower edge of the band, cumulative percent"})
+    high: float = attrs.field(metadata={"help": "upper edge of the band, cumulative percent"})
+
+
+def packet_step(
+    segment: np.ndarray,
+    lower_share: np.ndarray,
+    position: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    packet: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """CRSP-style packeting (methodologies.md §2.5), one review, vectorised.
+
+    A company is in ``segment`` with ``lower_share`` of it in the next segment down
+    (0 = wholly in ``segment``; between 0 and 1: split across boundary ``segment``).
+    ``low``/``high`` are the band edges of each boundary (index = the segment above it).
+    Beyond the band below, one packet moves down; beyond the band above, one packet moves
+    up; inside the band nothing changes. Returns the new (segment, lower_share), with
+    ``lower_share`` 0 whenever the company is wholly in one segment.
+    """
+    last = len(low)  # boundaries; segments are 0..last
+    seg = segment.copy()
+    share = lower_share.copy()
+    below = np.minimum(seg, last - 1)
+    above = np.maximum(seg - 1, 0)
+    split = share > 0
+    # Split across boundary `seg`: packets move across that boundary only.
+    down = split & (position > high[below])
+    up = split & (position < low[below])
+    share = np.where(
+        down, np.minimum(1.0, share + packet), np.where(up, np.maximum(0.0, share - packet), share)
+    )
+    # Wholly in `seg`: start a packet down (beyond the band below) or up (beyond the band above).
+    whole = ~split
+    start_down = whole & (seg < last) & (position > high[below])
+    start_up = whole & (seg > 0) & (position < low[above])
+    share = np.where(start_down, packet, share)
+    seg = np.where(start_up, seg - 1, seg)
+    share = np.where(start_up, 1.0 - packet, share)
+    # A completed move leaves the company wholly in the segment below.
+    done = share >= 1.0 - 1e-12
+    seg = np.where(done, seg + 1, seg)
+    share = np.where(done, 0.0, share)
+    return seg, np.where(share <= 1e-12, 0.0, share)
+
+
+@attrs.frozen(kw_only=True)
+class CumulativeBands(Bucketing):
+    """CRSP-style segments by cumulative share of total market cap, with bands and
+    packeting (methodologies.md §2.3-2.5).
+
+    New companies are placed by their cumulative position. An incumbent migrates only when
+    its position moves beyond the band around a boundary, and then by ``packet`` of its
+    weight per review (half now, half at the next review by default); a company split
+    between two segments appears in both buckets with its fractions.
+    """
+
+    segments: tuple[Segment, ...] = attrs.field(
+        converter=tuple,
+        metadata={"help": "list of {name, upper}, e.g. mega 70, mid 85, small 98, micro 100"},
+    )
+    bands: tuple[SegmentBand, ...] = attrs.field(
+        factory=tuple,
+        converter=tuple,
+        metadata={"help": "list of {at, low, high} per boundary; a boundary without one has no band"},
+    )
+    packet: float = attrs.field(
+        default=0.5,
+        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
+        metadata={"help": "share of a company that migrates per review (CRSP: 0.5); 1 moves it at once"},
+    )
+
+    def __attrs_post_init__(self) -> None:
+        uppers = [seg.upper for seg in self.segments]
+        if not uppers or uppers[-1] != 100 or any(b <= a for a, b in itertools.pairwise(uppers)):
+            raise ValueError(f"segment 'upper' edges must increase and end at 100, got {uppers}")
+        if len({seg.name for seg in self.segments}) != len(self.segments):
+            raise ValueError("segment names must be distinct")
+        for band in self.bands:
+            if band.at not in uppers[:-1]:
+                raise ValueError(f"band at {band.at} is not a boundary between segments ({uppers[:-1]})")
+            if not band.low <= band.at <= band.high:
+                raise ValueError(
+                    f"band at {band.at} must satisfy low <= at <= high, got [{band.low}, {band.high}]"
+                )
+
+    def bucket_names(self) -> tuple[str, ...]:
+        return tuple(seg.name for seg in self.segments)
+
+    def assign(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        names = self.bucket_names()
+        uppers = np.array([seg.upper for seg in self.segments])
+        boundaries = uppers[:-1]
+        by_at = {b.at: b for b in self.bands}
+        low = np.array([by_at[b].low if b in by_at else b for b in boundaries])
+        high = np.array([by_at[b].high if b in by_at else b for b in boundaries])
+        position = cumulative_share(ranked).to_numpy()
+        fresh = np.minimum(np.searchsorted(uppers, position - 1e-12, side="left"), len(uppers) - 1)
+        segment, lower = fresh.copy(), np.zeros(len(ranked))
+        if len(previous):
+            index_of = {name: i for i, name in enumerate(names)}
+            prior = previous[previous["bucket"].isin(index_of)].assign(
+                seg=lambda f: f["bucket"].map(index_of)
+            )
+            top = prior.groupby("security_id")["seg"].min()
+            lower_part = (
+                prior[prior["seg"] == prior["security_id"].map(top) + 1]
+                .groupby("security_id")["fraction"]
+                .sum()
+            )
+            total = prior.groupby("security_id")["fraction"].sum()
+            known = ranked.index.isin(top.index)
+            seg_prior = top.reindex(ranked.index).to_numpy()
+            share_prior = (lower_part / total).reindex(ranked.index).fillna(0.0).to_numpy()
+            moved_seg, moved_share = packet_step(
+                np.nan_to_num(seg_prior).astype(np.int64), share_prior, position, low, high, self.packet
+            )
+            segment = np.where(known, moved_seg, fresh)
+            lower = np.where(known, moved_share, 0.0)
+        whole = lower == 0
+        ids = ranked.index
+        upper_rows = assignment(ids, np.array(names, dtype=object)[segment], 1.0 - lower)
+        split = ~whole
+        lower_rows = assignment(
+            ids[split],
+            np.array(names, dtype=object)[np.minimum(segment[split] + 1, len(names) - 1)],
+            lower[split],
+        )
+        out = pd.concat([upper_rows, lower_rows], ignore_index=True)
+        out["note"] = ""
+        out.loc[out["fraction"] < 1, "note"] = "split between segments by packeting"
         return out
 
 
@@ -166,4 +328,5 @@ class Everything(Bucketing):
 @hookimpl
 def indexsmith_register_bucketings(register):  # type: ignore[no-untyped-def]
     register("count-tiers", CountTiers)
+    register("cumulative-bands", CumulativeBands)
     register("all", Everything)

@@ -255,3 +255,63 @@ def test_cumulative_bands_on_a_market(tiny) -> None:  # type: ignore[no-untyped-
     spec["index"]["bucketing"]["params"]["bands"] = []
     unbanded = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
     assert unbanded.constituents.groupby("effective_date")["fraction"].sum().tolist() == [2.0, 1.5, 1.0]
+
+
+def test_two_level_cap_worked_example_5_4() -> None:
+    # methodologies.md §5.4: A 26, B 14, C 9, D 6 and 20 names at 2.25% (45%).
+    from indexsmith_plugins.cappings import two_level_cap
+
+    weights = np.array([26, 14, 9, 6] + [2.25] * 20) / 100
+    capped = two_level_cap(weights, 0.24, 0.20, 0.045, 0.48, 0.40) * 100
+    np.testing.assert_allclose(capped[:4], [15.5789, 11.7895, 7.5789, 5.0526], atol=5e-5)
+    np.testing.assert_allclose(capped[4:], 3.0, atol=1e-9)
+    assert capped.sum() == pytest.approx(100, abs=1e-9)
+    # Not triggered: unchanged.
+    calm = np.array([20, 15, 10] + [55 / 20] * 20) / 100
+    np.testing.assert_array_equal(two_level_cap(calm, 0.24, 0.20, 0.045, 0.48, 0.40), calm)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=1e-4, max_value=1.0), min_size=30, max_size=120))
+def test_two_level_cap_invariants(raw: list[float]) -> None:
+    from indexsmith_plugins.cappings import two_level_cap
+
+    weights = np.array(raw) / np.sum(raw)
+    capped = two_level_cap(weights, 0.24, 0.20, 0.045, 0.48, 0.40)
+    assert capped.sum() == pytest.approx(1.0, abs=1e-9)
+    assert (capped >= 0).all()
+    assert capped.max() <= max(0.24, weights.max()) + 1e-9
+    if weights.max() > 0.24 or weights[weights > 0.045].sum() > 0.48:
+        assert capped.max() <= 0.20 + 1e-9
+
+
+def test_top_with_buffer_keeps_an_incumbent_once(tiny) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+
+    # Top 3 with a buffer to rank 5. January: A B C D E F by size -> A, B, C. C then falls to
+    # rank 5: in February the buffer keeps it (it was in the top 3); in March it has used
+    # the buffer, so it leaves and D, the largest other company, fills the vacancy.
+    days = 21 + 20 + 20
+    closes = {c: [float(10 - i)] * days for i, c in enumerate("ABCDEF")}
+    closes["C"] = [8.0] * 21 + [5.5] * 40
+    market = tiny(closes)
+    spec = {
+        "index": {
+            "id": "t",
+            "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
+            "ranking": {"use": "company-market-cap"},
+            "bucketing": {"use": "top-with-buffer", "params": {"count": 3, "buffer_rank": 5}},
+            "weighting": {"use": "equal"},
+        }
+    }
+    result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
+    members = result.constituents.groupby("effective_date")["security_id"].apply(sorted).tolist()
+    assert members == [["A", "B", "C"], ["A", "B", "C"], ["A", "B", "D"]]
+    february = result.constituents[result.constituents["effective_date"] == "2024-02-29"].set_index(
+        "security_id"
+    )
+    assert february.loc["C", "note"] == "kept by the incumbent buffer (rank 5)"
+    deletions = result.changes[result.changes["change"] == "deletion"]
+    assert deletions[["security_id", "reason"]].to_dict("records") == [
+        {"security_id": "C", "reason": "rank 5 in no bucket"}
+    ]

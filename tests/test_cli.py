@@ -76,8 +76,9 @@ def test_plugins_json_lists_builtins_per_stage() -> None:
 def test_components_json_has_params() -> None:
     code, out, _ = run("components", "--kind", "capping", "--json")
     assert code == 0
-    (row,) = json.loads(out)
-    assert row["name"] == "single-name"
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert set(rows) == {"single-name", "two-level"}
+    row = rows["single-name"]
     assert row["params"] == [
         {
             "name": "max_weight",

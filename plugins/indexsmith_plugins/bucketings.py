@@ -314,6 +314,65 @@ class CumulativeBands(Bucketing):
         return out
 
 
+BUFFER_NOTE = "kept by the incumbent buffer"
+
+
+@attrs.frozen(kw_only=True)
+class TopWithBuffer(Bucketing):
+    """The largest ``count`` companies, with an incumbent buffer (Nasdaq-100 style, §5.2).
+
+    Incumbents ranked 1..count stay. Incumbents ranked count+1..``buffer_rank`` stay only
+    if the buffer did not already keep them at the previous review (they were in the top
+    ``count`` then); incumbents ranked lower leave. Vacancies go to the largest other
+    companies. One bucket, named by ``name``.
+    """
+
+    count: int = attrs.field(
+        default=100, validator=attrs.validators.gt(0), metadata={"help": "number of companies"}
+    )
+    buffer_rank: int = attrs.field(
+        default=125, metadata={"help": "incumbents ranked up to here may stay (once)"}
+    )
+    name: str = attrs.field(default="selected", metadata={"help": "bucket name"})
+
+    def __attrs_post_init__(self) -> None:
+        if self.buffer_rank < self.count:
+            raise ValueError(f"'buffer_rank' ({self.buffer_rank}) must be >= 'count' ({self.count})")
+
+    def bucket_names(self) -> tuple[str, ...]:
+        return (self.name,)
+
+    def assign(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        companies = ranked.drop_duplicates("company_id")[["company_id"]].reset_index(drop=True)
+        companies["rank"] = np.arange(1, len(companies) + 1)
+        prior = previous[previous["bucket"] == self.name]
+        prior_companies = ranked.loc[ranked.index.isin(prior["security_id"]), "company_id"]
+        buffered_ids = prior.loc[
+            prior.get("note", pd.Series("", index=prior.index)).fillna("").str.startswith(BUFFER_NOTE),
+            "security_id",
+        ]
+        buffered = ranked.loc[ranked.index.isin(buffered_ids), "company_id"]
+        incumbent = companies["company_id"].isin(prior_companies)
+        was_buffered = companies["company_id"].isin(buffered)
+        rank = companies["rank"]
+        keep = incumbent & ((rank <= self.count) | ((rank <= self.buffer_rank) & ~was_buffered))
+        vacancies = max(self.count - int(keep.sum()), 0)
+        # Companies are in rank order: the first `vacancies` others are the largest.
+        others = ~keep
+        chosen = keep | (others & (others.cumsum() <= vacancies))
+        by_company = companies.set_index("company_id")
+        selected = ranked[ranked["company_id"].isin(by_company.index[chosen.to_numpy()])]
+        out = assignment(selected.index, self.name)
+        kept_by_buffer = keep & (rank > self.count)
+        buffer_companies = set(companies.loc[kept_by_buffer, "company_id"])
+        out["note"] = np.where(
+            selected["company_id"].isin(buffer_companies).to_numpy(),
+            [f"{BUFFER_NOTE} (rank {r})" for r in selected["company_id"].map(by_company["rank"])],
+            "",
+        )
+        return out
+
+
 @attrs.frozen(kw_only=True)
 class Everything(Bucketing):
     """One bucket, ``all``, holding every security that passed the screens."""
@@ -329,4 +388,5 @@ class Everything(Bucketing):
 def indexsmith_register_bucketings(register):  # type: ignore[no-untyped-def]
     register("count-tiers", CountTiers)
     register("cumulative-bands", CumulativeBands)
+    register("top-with-buffer", TopWithBuffer)
     register("all", Everything)

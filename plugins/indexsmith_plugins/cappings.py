@@ -47,6 +47,104 @@ class SingleNameCap(Capping):
         return pd.Series(cap_weights(weights.to_numpy(), self.max_weight), index=weights.index)
 
 
+def two_level_cap(
+    weights: np.ndarray,
+    single_trigger: float,
+    single_target: float,
+    group_threshold: float,
+    group_trigger: float,
+    group_target: float,
+) -> np.ndarray:
+    """The Nasdaq-100-style quarterly adjustment (methodologies.md §5.3-5.4).
+
+    Triggered when a weight exceeds ``single_trigger`` or the names above
+    ``group_threshold`` together exceed ``group_trigger``. Then (1) names above
+    ``single_trigger`` are set to ``single_target`` and their excess spread pro rata over the
+    others; (2) if the names above ``group_threshold`` still sum to more than
+    ``group_trigger``, that group is scaled to ``group_target`` and the freed weight spread
+    pro rata over the smaller names, none of which may end above ``group_threshold``
+    (iterated). Weights not triggered are returned unchanged.
+    """
+    w = np.asarray(weights, dtype=float).copy()
+    group = w > group_threshold
+    if not ((w > single_trigger).any() or w[group].sum() > group_trigger):
+        return w
+    over = w > single_trigger
+    if over.any():
+        excess = float((w[over] - single_target).sum())
+        w[over] = single_target
+        w[~over] += excess * w[~over] / w[~over].sum()
+    group = w > group_threshold
+    if w[group].sum() > group_trigger:
+        freed = float(w[group].sum() - group_target)
+        w[group] *= group_target / w[group].sum()
+        small = ~group
+        while freed > TOLERANCE and small.any():
+            w[small] += freed * w[small] / w[small].sum()
+            above = small & (w > group_threshold + TOLERANCE)
+            freed = float((w[above] - group_threshold).sum())
+            w[above] = group_threshold
+            small &= ~above
+    return w
+
+
+@attrs.frozen(kw_only=True)
+class TwoLevelCap(Capping):
+    """A single-name and aggregate limit, Nasdaq-100 style (defaults: trigger at 24% single
+    or 48% for the names above 4.5%, reset to 20% and 40%). With triggers equal to targets
+    it is a RIC-style 25/50 rule (``single_trigger = single_target = 0.25``,
+    ``group_threshold = 0.05``, ``group_trigger = group_target = 0.5``)."""
+
+    single_trigger: float = attrs.field(
+        default=0.24,
+        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
+        metadata={"help": "a weight above this triggers the adjustment"},
+    )
+    single_target: float = attrs.field(
+        default=0.20,
+        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
+        metadata={"help": "weight the triggering names are set to"},
+    )
+    group_threshold: float = attrs.field(
+        default=0.045,
+        validator=[attrs.validators.gt(0), attrs.validators.lt(1)],
+        metadata={"help": "names above this weight form the group"},
+    )
+    group_trigger: float = attrs.field(
+        default=0.48,
+        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
+        metadata={"help": "a group sum above this triggers the adjustment"},
+    )
+    group_target: float = attrs.field(
+        default=0.40,
+        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
+        metadata={"help": "sum the group is scaled to"},
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.single_target > self.single_trigger or self.group_target > self.group_trigger:
+            raise ValueError(
+                "targets must not exceed their triggers (single_target <= single_trigger, group_target <= group_trigger)"
+            )
+
+    def cap(self, view: MarketView, members: pd.DataFrame, weights: pd.Series) -> pd.Series:
+        if len(weights) * self.group_threshold < 1 - self.group_target:
+            raise ValueError(
+                f"{len(weights)} members cannot hold {1 - self.group_target:.0%} of the index below "
+                f"group_threshold {self.group_threshold:g} each"
+            )
+        capped = two_level_cap(
+            weights.to_numpy(),
+            self.single_trigger,
+            self.single_target,
+            self.group_threshold,
+            self.group_trigger,
+            self.group_target,
+        )
+        return pd.Series(capped, index=weights.index)
+
+
 @hookimpl
 def indexsmith_register_cappings(register):  # type: ignore[no-untyped-def]
     register("single-name", SingleNameCap)
+    register("two-level", TwoLevelCap)

@@ -315,3 +315,38 @@ def test_top_with_buffer_keeps_an_incumbent_once(tiny) -> None:  # type: ignore[
     assert deletions[["security_id", "reason"]].to_dict("records") == [
         {"security_id": "C", "reason": "rank 5 in no bucket"}
     ]
+
+
+def test_russell_annual_calendar_1_3() -> None:
+    # methodologies.md §1.3 (published dates): effective after the close of the fourth Friday
+    # of June; rank day the last trading day of May, then of April from 2023; a December
+    # reconstitution from 2026 (rank 30 Oct, effective 11 Dec). 2016 and 2018 ranked on
+    # published exception days.
+    from indexsmith_plugins.schedules import RankDayOverride, RussellAnnual
+
+    schedule = RussellAnnual(
+        rank_day_overrides=(
+            RankDayOverride(year=2016, rank_date=dt.date(2016, 5, 27)),
+            RankDayOverride(year=2018, rank_date=dt.date(2018, 5, 11)),
+        )
+    )
+    reviews = schedule.reviews(get_calendar("XNYS"), dt.date(2007, 1, 1), dt.date(2026, 12, 31))
+    by_effective = {f"{r.effective_date:%Y-%m-%d}": f"{r.rank_date:%Y-%m-%d}" for r in reviews.itertuples()}
+    assert {
+        k: by_effective[k] for k in ("2016-06-24", "2018-06-22", "2023-06-23", "2024-06-28", "2025-06-27")
+    } == {
+        "2016-06-24": "2016-05-27",
+        "2018-06-22": "2018-05-11",
+        "2023-06-23": "2023-04-28",
+        "2024-06-28": "2024-04-30",
+        "2025-06-27": "2025-04-30",
+    }
+    assert {"2007-06-22", "2008-06-27", "2026-06-26", "2026-12-11"} <= set(by_effective)
+    assert by_effective["2026-12-11"] == "2026-10-30"
+    assert by_effective["2014-06-27"] == "2014-05-30"  # last trading day of May 2014
+    # Preliminary lists five weeks before: Fri 24 May 2024, Fri 23 May 2025 (published).
+    announced = {
+        f"{r.effective_date:%Y-%m-%d}": f"{r.announcement_date:%Y-%m-%d}" for r in reviews.itertuples()
+    }
+    assert (announced["2024-06-28"], announced["2025-06-27"]) == ("2024-05-24", "2025-05-23")
+    assert len(reviews) == 21  # 2007-2026 June reviews plus December 2026

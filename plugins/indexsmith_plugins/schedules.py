@@ -112,7 +112,62 @@ class NthWeekday(_Lagged):
         ]
 
 
+@attrs.frozen(kw_only=True)
+class RankDayOverride:
+    """A published rank day that differs from the rule (e.g. 2016-05-27, 2018-05-11)."""
+
+    year: int = attrs.field(metadata={"help": "reconstitution year"})
+    rank_date: dt.date = attrs.field(metadata={"help": "the published rank day"})
+
+
+@attrs.frozen(kw_only=True)
+class RussellAnnual(Schedule):
+    """Russell-style reconstitution (methodologies.md §1.3).
+
+    June: rank day is the last trading day of May up to ``april_rank_day_from - 1`` and the
+    last trading day of April from then on; effective after the close of the fourth Friday
+    of June. From ``december_from`` a second reconstitution ranks on the last trading day of
+    October and takes effect after the close of the second Friday of December. Preliminary
+    lists are announced ``announce_weeks_before`` weeks before the effective date.
+    """
+
+    april_rank_day_from: int = attrs.field(
+        default=2023, metadata={"help": "first year ranked on the last trading day of April"}
+    )
+    december_from: int | None = attrs.field(
+        default=2026, metadata={"help": "first year with a December reconstitution (none if omitted)"}
+    )
+    announce_weeks_before: int = attrs.field(
+        default=5,
+        validator=attrs.validators.ge(0),
+        metadata={"help": "weeks from preliminary lists to the effective date"},
+    )
+    rank_day_overrides: tuple[RankDayOverride, ...] = attrs.field(
+        factory=tuple,
+        converter=tuple,
+        metadata={"help": "list of {year, rank_date} published exceptions to the rule"},
+    )
+
+    def reviews(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
+        overrides = {o.year: pd.Timestamp(o.rank_date) for o in self.rank_day_overrides}
+        rows = []
+        for year in range(start.year, end.year + 1):
+            effective = calendar.nth_weekday(year, 6, 4, 4)
+            month = 4 if year >= self.april_rank_day_from else 5
+            rank = overrides.get(year, calendar.last_session_of_month(year, month))
+            rows.append((calendar.on_or_before(rank), self._announcement(calendar, effective), effective))
+            if self.december_from is not None and year >= self.december_from:
+                effective = calendar.nth_weekday(year, 12, 4, 2)
+                rank = calendar.last_session_of_month(year, 10)
+                rows.append((rank, self._announcement(calendar, effective), effective))
+        return _frame(rows, start, end)
+
+    def _announcement(self, calendar: TradingCalendar, effective: pd.Timestamp) -> pd.Timestamp:
+        return calendar.on_or_before(effective - pd.Timedelta(weeks=self.announce_weeks_before))
+
+
 @hookimpl
 def indexsmith_register_schedules(register):  # type: ignore[no-untyped-def]
     register("monthly", Monthly)
     register("nth-weekday", NthWeekday, aliases=("quarterly-third-friday",))
+    register("russell-annual", RussellAnnual)

@@ -208,3 +208,15 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     )
     assert plain.returncode == 1
     assert plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
+
+
+def test_demo_builds_compares_and_writes(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    code, stdout, _ = run("demo", "--out", str(out))
+    assert code == 0
+    for index_id in ("demo-large", "demo-small", "demo-broad-equal"):
+        assert index_id in stdout
+        assert (out / index_id / "constituents.parquet").exists()
+    large = pd.read_parquet(out / "demo-large" / "constituents.parquet")
+    last = large[large["effective_date"] == large["effective_date"].max()]
+    assert f"{last['weight'].max():.2%}" in stdout

@@ -393,23 +393,19 @@ def demo(out: str, size: str) -> None:
         result = build_index(methodology, market_data, progress=progress)
     result.write(out, overwrite=True)
     table = Table(
-        title=f"demo-tiers on the {size} demo market ({market_data.first_session:%Y-%m-%d} to {market_data.last_session:%Y-%m-%d})"
+        title=f"demo-tiers on the {size} demo market ({market_data.first_session:%Y-%m-%d} to {market_data.last_session:%Y-%m-%d})",
+        caption="members: range over reviews; max weight and top 10: at the last review; adds: additions per review after the first",
     )
-    for column in (
-        "index",
-        "reviews",
-        "constituents",
-        "largest weight",
-        "top-10 weight",
-        "additions / review",
-        "sectors",
-    ):
-        table.add_column(column, justify="right" if column != "index" else "left")
+    for column in ("index", "reviews", "members", "max weight", "top 10", "adds", "sectors"):
+        table.add_column(column, justify="right" if column != "index" else "left", no_wrap=column == "index")
     for index in result:
         c = index.constituents
         last = c[c["effective_date"] == c["effective_date"].max()]
         top10 = last["weight"].nlargest(10).sum()
-        additions = index.changes[index.changes["change"] == "addition"]
+        first_review = c["effective_date"].min()
+        additions = index.changes[
+            (index.changes["change"] == "addition") & (index.changes["effective_date"] > first_review)
+        ]
         reviews = c["effective_date"].nunique()
         table.add_row(
             index.index_id,
@@ -417,7 +413,7 @@ def demo(out: str, size: str) -> None:
             f"{c.groupby('effective_date').size().min()}-{c.groupby('effective_date').size().max()}",
             f"{last['weight'].max():.2%}",
             f"{top10:.1%}",
-            f"{(len(additions) - len(last)) / max(reviews - 1, 1):.1f}" if reviews > 1 else "-",
+            f"{len(additions) / (reviews - 1):.1f}" if reviews > 1 else "-",
             str(last["sector"].nunique()),
         )
     stdout.print(table)

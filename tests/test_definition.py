@@ -113,7 +113,11 @@ def test_toml_yaml_and_python_agree(tmp_path: Path, plugins: Plugins) -> None:
         "params": {"rank_lag_sessions": 5, "announce_lag_sessions": 3},
     }
     assert normalised["universe"] == [
-        {"use": "min-price", "params": {"min_price": 2.0}, "applies_to": "additions"}
+        {
+            "use": "min-price",
+            "params": {"min_price": 2.0, "incumbent_average_sessions": None},
+            "applies_to": "additions",
+        }
     ]
     assert normalised["index"][0]["buckets"] == ["small"]
     assert from_toml.indices[0].capping.component.max_weight == 0.1  # type: ignore[union-attr]

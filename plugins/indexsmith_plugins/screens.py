@@ -7,6 +7,7 @@ set in the definition (``applies_to``), not here.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -38,16 +39,29 @@ def money(values: pd.Series) -> pd.Series:
 
 @attrs.frozen(kw_only=True)
 class MinPrice(Screen):
-    """Close on the rank date at least ``min_price``."""
+    """Close on the rank date at least ``min_price``. With ``incumbent_average_sessions``
+    set, an incumbent below it stays eligible if its average close over that many sessions
+    up to the rank date is at least ``min_price`` (the Russell-style exception, §1.2)."""
 
     min_price: float = attrs.field(
         default=1.0, validator=attrs.validators.ge(0), metadata={"help": "minimum rank-date close, USD"}
     )
+    incumbent_average_sessions: int | None = attrs.field(
+        default=None,
+        metadata={
+            "help": "sessions of average close that can keep an incumbent (Russell: 30); none if omitted"
+        },
+    )
 
     def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
         price = view.close(candidates.index)
+        failed = ~(price >= self.min_price)
+        if self.incumbent_average_sessions and failed.any():
+            incumbents = candidates.index[failed.to_numpy() & candidates["incumbent"].to_numpy()]
+            average = view.close_history(incumbents, self.incumbent_average_sessions).mean()
+            failed[average.index[average >= self.min_price]] = False
         return reasons_for(
-            ~(price >= self.min_price),
+            failed,
             lambda bad: "price " + price[bad].map("{:.2f}".format) + f" < min_price {self.min_price:.2f}",
         )
 
@@ -102,9 +116,253 @@ class Exchanges(_FieldIn):
     field: ClassVar[str] = "exchange"
 
 
+@attrs.frozen(kw_only=True)
+class MinFloat(Screen):
+    """Float factor above (or at least) ``min_float``: Russell-style ``> 0.05``, S&P-style
+    IWF ``>= 0.10``."""
+
+    min_float: float = attrs.field(
+        validator=[attrs.validators.ge(0), attrs.validators.lt(1)], metadata={"help": "minimum float factor"}
+    )
+    exclusive: bool = attrs.field(default=False, metadata={"help": "require strictly more than min_float"})
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        ff = view.float_factor(candidates.index)
+        ok = ff > self.min_float if self.exclusive else ff >= self.min_float
+        sign = "<=" if self.exclusive else "<"
+        return reasons_for(
+            ~ok,
+            lambda bad: (
+                "float factor " + ff[bad].map("{:.3f}".format) + f" {sign} min_float {self.min_float:g}"
+            ),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Domicile(Screen):
+    """Country of incorporation and of headquarters in the given lists (ISO codes)."""
+
+    incorporation: tuple[str, ...] | None = attrs.field(
+        default=None, metadata={"help": "countries of incorporation to keep (any if omitted)"}
+    )
+    headquarters: tuple[str, ...] | None = attrs.field(
+        default=("US",), metadata={"help": "countries of headquarters to keep (any if omitted)"}
+    )
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        failed = pd.Series(False, index=candidates.index)
+        text = pd.Series("", index=candidates.index)
+        for field, allowed in (
+            ("country_of_incorporation", self.incorporation),
+            ("country_of_headquarters", self.headquarters),
+        ):
+            if allowed is not None:
+                bad = ~candidates[field].isin(allowed)
+                text = text.where(
+                    ~bad | failed,
+                    field.replace("_", " ") + " " + candidates[field].astype(str) + " not eligible",
+                )
+                failed |= bad
+        return reasons_for(failed, lambda bad: text[bad])
+
+
+@attrs.frozen(kw_only=True)
+class Seasoning(Screen):
+    """Listed for at least ``min_sessions`` sessions (12 months ~ 252 for S&P-style IPO
+    seasoning; about 63 for three months)."""
+
+    min_sessions: int = attrs.field(
+        validator=attrs.validators.gt(0),
+        metadata={"help": "minimum sessions since listing, the rank date included"},
+    )
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        age = view.sessions_listed(candidates.index)
+        return reasons_for(
+            age < self.min_sessions,
+            lambda bad: "listed " + age[bad].astype(str) + f" sessions < {self.min_sessions}",
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Profitability(Screen):
+    """S&P-style financial viability (§3.2): the sum of the last four reported quarters of
+    GAAP net income and the latest quarter both positive."""
+
+    quarters: int = attrs.field(
+        default=4, validator=attrs.validators.gt(0), metadata={"help": "quarters summed"}
+    )
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        reported = view.trailing_quarters(candidates.index, "net_income", self.quarters)
+        total = reported.sum(axis=1, min_count=self.quarters)
+        latest = reported[0]
+        failed = ~((total > 0) & (latest > 0))
+        return reasons_for(
+            failed,
+            lambda bad: np.where(
+                total[bad].isna(),
+                f"fewer than {self.quarters} quarters reported",
+                "net income: last "
+                + str(self.quarters)
+                + " quarters "
+                + total[bad].map("{:,.0f}".format)
+                + ", latest "
+                + latest[bad].map("{:,.0f}".format),
+            ),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Liquidity(Screen):
+    """S&P-style liquidity (§3.2): float-adjusted liquidity ratio (dollar value traded over
+    the last ``falr_sessions`` sessions / float-adjusted market cap) at least ``min_falr``,
+    and at least ``min_monthly_volume`` shares traded in each of the last ``months``
+    complete months. Either test can be switched off with 0."""
+
+    min_falr: float = attrs.field(
+        default=0.75,
+        validator=attrs.validators.ge(0),
+        metadata={"help": "minimum FALR (S&P: 0.75 since 2023)"},
+    )
+    falr_sessions: int = attrs.field(
+        default=252,
+        validator=attrs.validators.gt(0),
+        metadata={"help": "sessions of traded value in the FALR"},
+    )
+    min_monthly_volume: float = attrs.field(
+        default=250_000, validator=attrs.validators.ge(0), metadata={"help": "shares per month"}
+    )
+    months: int = attrs.field(
+        default=6, validator=attrs.validators.ge(0), metadata={"help": "complete months checked"}
+    )
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        ids = candidates.index
+        traded = view.average_dollar_volume(ids, self.falr_sessions) * self.falr_sessions
+        falr = traded / view.float_market_cap(ids)
+        low_falr = ~(falr >= self.min_falr) if self.min_falr else pd.Series(False, index=ids)
+        monthly = view.monthly_volume(ids, self.months) if self.months else pd.DataFrame(columns=ids)
+        thin = (
+            (monthly < self.min_monthly_volume).any(axis=0).reindex(ids, fill_value=False)
+            if self.min_monthly_volume
+            else pd.Series(False, index=ids)
+        )
+        text = pd.Series("", index=ids)
+        text[low_falr] = "FALR " + falr[low_falr].map("{:.2f}".format) + f" < {self.min_falr:g}"
+        text[thin & ~low_falr] = (
+            f"fewer than {self.min_monthly_volume:,.0f} shares traded in one of the last {self.months} months"
+        )
+        return reasons_for(low_falr | thin, lambda bad: text[bad])
+
+
+@attrs.frozen(kw_only=True)
+class Sectors(_FieldIn):
+    """Keep securities by sector (e.g. exclude Financials for a Nasdaq-100-style index)."""
+
+    field: ClassVar[str] = "sector"
+
+
+@attrs.frozen(kw_only=True)
+class CapRange:
+    """A market-cap range in force from ``start`` until the next row's start."""
+
+    start: dt.date = attrs.field(metadata={"help": "first date the range applies"})
+    min_cap: float = attrs.field(
+        validator=attrs.validators.ge(0), metadata={"help": "minimum company market cap, USD"}
+    )
+    max_cap: float | None = attrs.field(
+        default=None, metadata={"help": "maximum company market cap, USD (none if omitted)"}
+    )
+
+
+@attrs.frozen(kw_only=True)
+class CapRangeTable(Screen):
+    """Total company market cap within the range in force on the rank date: a table with
+    effective dates, as S&P revises its ranges (§3.3). ``min_float_cap_fraction`` adds the
+    S&P security-level test: float-adjusted cap at least that fraction of the range minimum
+    (0.5)."""
+
+    ranges: tuple[CapRange, ...] = attrs.field(
+        converter=tuple, metadata={"help": "list of {start, min_cap, max_cap}"}
+    )
+    min_float_cap_fraction: float | None = attrs.field(
+        default=None, metadata={"help": "security float cap >= this x min_cap (S&P: 0.5)"}
+    )
+
+    def __attrs_post_init__(self) -> None:
+        starts = [r.start for r in self.ranges]
+        if not starts or starts != sorted(starts) or len(set(starts)) != len(starts):
+            raise ValueError(
+                "'ranges' must list at least one range, with distinct start dates in increasing order"
+            )
+
+    def in_force(self, date: pd.Timestamp) -> CapRange | None:
+        current = None
+        for row in self.ranges:
+            if pd.Timestamp(row.start) <= date:
+                current = row
+        return current
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        row = self.in_force(view.as_of)
+        if row is None:
+            return reasons_for(
+                pd.Series(True, index=candidates.index),
+                lambda bad: pd.Series(
+                    f"no cap range in force before {self.ranges[0].start}", index=bad[bad].index
+                ),
+            )
+        cap = view.company_market_cap(candidates.index)
+        failed = ~(cap >= row.min_cap)
+        if row.max_cap is not None:
+            failed |= ~(cap <= row.max_cap)
+        text = (
+            "company market cap "
+            + money(cap)
+            + f" outside {money(pd.Series([row.min_cap])).iloc[0]}-"
+            + (money(pd.Series([row.max_cap])).iloc[0] if row.max_cap is not None else "no maximum")
+            + f" (range from {row.start})"
+        )
+        if self.min_float_cap_fraction is not None:
+            floor = self.min_float_cap_fraction * row.min_cap
+            fmc = view.float_market_cap(candidates.index)
+            thin = ~(fmc >= floor) & ~failed
+            text = text.where(~thin, "float cap " + money(fmc) + f" < {money(pd.Series([floor])).iloc[0]}")
+            failed |= thin
+        return reasons_for(failed, lambda bad: text[bad])
+
+
+@attrs.frozen(kw_only=True)
+class SecurityList(Screen):
+    """Explicit lists of security ids to keep (all if omitted) and to remove."""
+
+    include: tuple[str, ...] | None = attrs.field(
+        default=None, metadata={"help": "security ids to keep (every security if omitted)"}
+    )
+    exclude: tuple[str, ...] = attrs.field(default=(), metadata={"help": "security ids to remove"})
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        ids = candidates.index.to_series()
+        excluded = ids.isin(self.exclude)
+        failed = excluded if self.include is None else excluded | ~ids.isin(self.include)
+        text = pd.Series("not on the inclusion list", index=ids.index).where(
+            ~excluded, "on the exclusion list"
+        )
+        return reasons_for(failed, lambda bad: text[bad])
+
+
 @hookimpl
 def indexsmith_register_screens(register):  # type: ignore[no-untyped-def]
     register("min-price", MinPrice)
     register("min-market-cap", MinMarketCap)
     register("security-types", SecurityTypes)
     register("exchanges", Exchanges)
+    register("min-float", MinFloat)
+    register("domicile", Domicile)
+    register("seasoning", Seasoning)
+    register("profitability", Profitability)
+    register("liquidity", Liquidity)
+    register("sectors", Sectors)
+    register("cap-range-table", CapRangeTable)
+    register("security-list", SecurityList)

@@ -350,3 +350,34 @@ def test_russell_annual_calendar_1_3() -> None:
     }
     assert (announced["2024-06-28"], announced["2025-06-27"]) == ("2024-05-24", "2025-05-23")
     assert len(reviews) == 21  # 2007-2026 June reviews plus December 2026
+
+
+def test_sector_cap_by_hand() -> None:
+    # Sectors: T holds 60% (three names 30/20/10), F 25% (15/10), H 15%. Cap 40%: T is scaled
+    # to 40 (x 2/3 -> 20, 13.33, 6.67); its 20 points go to F and H pro rata (25:15) -> F 37.5,
+    # H 22.5. Both are within the cap: done.
+    from indexsmith_plugins.cappings import cap_groups
+
+    weights = np.array([30, 20, 10, 15, 10, 15]) / 100
+    sectors = np.array(["T", "T", "T", "F", "F", "H"])
+    capped = cap_groups(weights, sectors, 0.40) * 100
+    np.testing.assert_allclose(capped, [20, 40 / 3, 20 / 3, 22.5, 15, 22.5], atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(min_value=1e-4, max_value=1.0), st.integers(0, 7)), min_size=8, max_size=80)
+)
+def test_sector_cap_invariants(rows: list[tuple[float, int]]) -> None:
+    from indexsmith_plugins.cappings import cap_groups
+
+    weights = np.array([r[0] for r in rows])
+    weights = weights / weights.sum()
+    sectors = np.array([r[1] for r in rows])
+    max_weight = 0.3
+    if len(set(sectors.tolist())) * max_weight < 1:
+        return
+    capped = cap_groups(weights, sectors, max_weight)
+    assert capped.sum() == pytest.approx(1.0, abs=1e-9)
+    totals = pd.Series(capped).groupby(sectors).sum()
+    assert (totals <= max_weight + 1e-9).all()

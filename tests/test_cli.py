@@ -77,7 +77,7 @@ def test_components_json_has_params() -> None:
     code, out, _ = run("components", "--kind", "capping", "--json")
     assert code == 0
     rows = {row["name"]: row for row in json.loads(out)}
-    assert set(rows) == {"single-name", "two-level"}
+    assert set(rows) == {"sector", "single-name", "two-level"}
     row = rows["single-name"]
     assert row["params"] == [
         {

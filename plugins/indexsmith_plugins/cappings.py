@@ -144,7 +144,47 @@ class TwoLevelCap(Capping):
         return pd.Series(capped, index=weights.index)
 
 
+def cap_groups(weights: np.ndarray, groups: np.ndarray, max_weight: float) -> np.ndarray:
+    """Iterative group cap: every group above ``max_weight`` is scaled down to it and the
+    excess spread over the uncapped groups' names pro rata, until no group is above it."""
+    w = np.asarray(weights, dtype=float).copy()
+    codes, group = np.unique(groups, return_inverse=True)
+    capped = np.zeros(len(codes), dtype=bool)
+    while True:
+        totals = np.bincount(group, weights=w, minlength=len(codes))
+        over = (totals > max_weight + TOLERANCE) & ~capped
+        if not over.any():
+            return w
+        excess = float((totals[over] - max_weight).sum())
+        scale = np.where(over, max_weight / np.where(totals > 0, totals, 1), 1.0)
+        w *= scale[group]
+        capped |= over
+        free = ~capped[group]
+        w[free] += excess * w[free] / w[free].sum()
+
+
+@attrs.frozen(kw_only=True)
+class SectorCap(Capping):
+    """No sector above ``max_weight``; the excess goes pro rata to the names of the other
+    sectors (iterated until every sector is within the cap)."""
+
+    max_weight: float = attrs.field(
+        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
+        metadata={"help": "maximum weight of one sector"},
+    )
+
+    def cap(self, view: MarketView, members: pd.DataFrame, weights: pd.Series) -> pd.Series:
+        sectors = members["sector"].to_numpy()
+        needed = math.ceil(1 / self.max_weight - TOLERANCE)
+        if len(set(sectors)) < needed:
+            raise ValueError(
+                f"{len(set(sectors))} sectors cannot meet max_weight {self.max_weight:g}; at least {needed} are needed"
+            )
+        return pd.Series(cap_groups(weights.to_numpy(), sectors, self.max_weight), index=weights.index)
+
+
 @hookimpl
 def indexsmith_register_cappings(register):  # type: ignore[no-untyped-def]
     register("single-name", SingleNameCap)
     register("two-level", TwoLevelCap)
+    register("sector", SectorCap)

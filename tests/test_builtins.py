@@ -381,3 +381,61 @@ def test_sector_cap_invariants(rows: list[tuple[float, int]]) -> None:
     assert capped.sum() == pytest.approx(1.0, abs=1e-9)
     totals = pd.Series(capped).groupby(sectors).sum()
     assert (totals <= max_weight + 1e-9).all()
+
+
+def dow_style(path: str) -> dict:  # type: ignore[type-arg]
+    return {
+        "index": {
+            "id": "dow",
+            "schedule": {"use": "on-membership-change", "params": {"file": path}},
+            "ranking": {"use": "company-market-cap"},
+            "bucketing": {"use": "committee-list", "params": {"file": path}},
+            "weighting": {"use": "price"},
+        }
+    }
+
+
+def test_committee_list_with_price_weights(tiny, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+
+    market = tiny({"A": [100.0] * 10, "B": [50.0] * 10, "C": [25.0] * 10, "D": [400.0] * 10})
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "date,security_id,action\n"
+        "2024-01-02,A,add\n2024-01-02,B,add\n2024-01-02,C,add\n"
+        "2024-01-09,C,remove\n2024-01-09,D,add\n"
+    )
+    result = indexsmith.build(dow_style(str(path)), market, plugins=indexsmith.Plugins(autoload=False))["dow"]
+    by_review = {
+        f"{d:%Y-%m-%d}": dict(zip(g["security_id"], g["weight"].round(6), strict=True))
+        for d, g in result.constituents.groupby("effective_date")
+    }
+    # Price weights: 100/175, 50/175, 25/175; then 100/550, 50/550, 400/550 (§4.3's swap).
+    assert by_review == {
+        "2024-01-02": {"A": round(100 / 175, 6), "B": round(50 / 175, 6), "C": round(25 / 175, 6)},
+        "2024-01-09": {"D": round(400 / 550, 6), "A": round(100 / 550, 6), "B": round(50 / 550, 6)},
+    }
+
+
+def test_membership_file_errors_name_the_line(tiny, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+    from indexsmith import ComponentError, DefinitionError
+
+    market = tiny({"A": [100.0] * 10})
+    plugins = indexsmith.Plugins(autoload=False)
+    bad_action = tmp_path / "action.csv"
+    bad_action.write_text("date,security_id,action\n2024-01-02,A,join\n")
+    with pytest.raises(
+        DefinitionError, match=r"line 2: action 'join' must be add or remove at \$\.index\.schedule\.params"
+    ):
+        indexsmith.load_definition(dow_style(str(bad_action)), plugins)
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("date,security_id,action\n2024-01-02,A,add\n2024-01-03,ZZZ,add\n")
+    with pytest.raises(ComponentError, match=r"line 3: security ZZZ is not in the market data"):
+        indexsmith.build(dow_style(str(unknown)), market, plugins=plugins)
+    early = tmp_path / "early.csv"
+    early.write_text("date,security_id,action\n2023-12-01,A,add\n2024-01-03,A,remove\n")
+    with pytest.raises(
+        ComponentError, match=r"line 2: date 2023-12-01 is before the market data starts \(2024-01-02\)"
+    ):
+        indexsmith.build(dow_style(str(early)), market, plugins=plugins)

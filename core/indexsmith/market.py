@@ -818,6 +818,12 @@ class MarketView:
         values[table["pos"][last]] = table[column][last]
         return pd.Series(values[pos], index=index, name=column)
 
+    def is_known(self, ids: Iterable[str]) -> np.ndarray:
+        """Whether each id is a security of the market at all (listed or not, past or
+        future): a fact about identifiers, not about prices, so no look-ahead."""
+        index = ids if isinstance(ids, pd.Index) else pd.Index(list(ids))
+        return self._ids.get_indexer(index) >= 0
+
     # -- prices and volume ---------------------------------------------------------------
 
     def close(self, ids: Iterable[str], on: dt.date | pd.Timestamp | None = None) -> pd.Series:

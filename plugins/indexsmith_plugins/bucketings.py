@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+from pathlib import Path
 
 import attrs
 import numpy as np
@@ -373,6 +375,79 @@ class TopWithBuffer(Bucketing):
         return out
 
 
+def read_membership(path: str) -> pd.DataFrame:
+    """A committee membership file: CSV with columns ``date`` (the membership holds from
+    the close of this session), ``security_id`` and ``action`` (``add`` or ``remove``).
+
+    Problems raise ``ValueError`` naming the file and line (line 1 is the header)."""
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"membership file {path} does not exist")
+    stamp = file.stat().st_mtime_ns
+    return _read_membership(str(file.resolve()), stamp).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _read_membership(path: str, stamp: int) -> pd.DataFrame:
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"date", "security_id", "action"} - set(table.columns)
+    if missing:
+        raise ValueError(
+            f"membership file {path} lacks column(s) {', '.join(sorted(missing))} (needs date, security_id, action)"
+        )
+    dates = pd.to_datetime(table["date"], errors="coerce", format="%Y-%m-%d")
+    for i in range(len(table)):
+        line = i + 2
+        if pd.isna(dates[i]):
+            raise ValueError(
+                f"membership file {path} line {line}: date {table['date'][i]!r} is not YYYY-MM-DD"
+            )
+        if table["action"][i] not in ("add", "remove"):
+            raise ValueError(
+                f"membership file {path} line {line}: action {table['action'][i]!r} must be add or remove"
+            )
+        if not table["security_id"][i]:
+            raise ValueError(f"membership file {path} line {line}: security_id is empty")
+    table["date"] = dates.astype("datetime64[ns]")
+    table["line"] = np.arange(2, len(table) + 2)
+    return table.sort_values(["date", "line"], kind="stable").reset_index(drop=True)
+
+
+@attrs.frozen(kw_only=True)
+class CommitteeList(Bucketing):
+    """Members chosen by a committee (Dow style), read from a dated membership file (see
+    :func:`read_membership`). At each review the members are the securities added and not
+    since removed by the rank date; members no longer listed drop out."""
+
+    file: str = attrs.field(metadata={"help": "CSV with date, security_id, action (add/remove)"})
+    name: str = attrs.field(default="members", metadata={"help": "bucket name"})
+
+    def __attrs_post_init__(self) -> None:
+        read_membership(self.file)  # refuse a broken file when the definition loads
+
+    def bucket_names(self) -> tuple[str, ...]:
+        return (self.name,)
+
+    def assign(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        table = read_membership(self.file)
+        unknown = ~view.is_known(table["security_id"])
+        if unknown.any():
+            row = table[unknown].iloc[0]
+            raise ValueError(
+                f"membership file {self.file} line {row['line']}: security {row['security_id']} is not in the market data"
+            )
+        early = table["date"] < view.calendar.on_or_after(view.sessions[0])
+        if early.any():
+            row = table[early].iloc[0]
+            raise ValueError(
+                f"membership file {self.file} line {row['line']}: date {row['date']:%Y-%m-%d} is before the market data starts ({view.sessions[0]:%Y-%m-%d})"
+            )
+        known = table[table["date"] <= view.as_of]
+        last_action = known.groupby("security_id")["action"].last()
+        members = last_action.index[last_action == "add"]
+        return assignment(ranked.index[ranked.index.isin(members)], self.name)
+
+
 @attrs.frozen(kw_only=True)
 class Everything(Bucketing):
     """One bucket, ``all``, holding every security that passed the screens."""
@@ -389,4 +464,5 @@ def indexsmith_register_bucketings(register):  # type: ignore[no-untyped-def]
     register("count-tiers", CountTiers)
     register("cumulative-bands", CumulativeBands)
     register("top-with-buffer", TopWithBuffer)
+    register("committee-list", CommitteeList)
     register("all", Everything)

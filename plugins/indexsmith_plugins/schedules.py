@@ -12,6 +12,8 @@ import attrs
 import pandas as pd
 from indexsmith import Schedule, TradingCalendar, hookimpl
 
+from indexsmith_plugins.bucketings import read_membership
+
 
 def _frame(
     rows: list[tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]], start: dt.date, end: dt.date
@@ -166,8 +168,31 @@ class RussellAnnual(Schedule):
         return calendar.on_or_before(effective - pd.Timedelta(weeks=self.announce_weeks_before))
 
 
+@attrs.frozen(kw_only=True)
+class OnMembershipChange(Schedule):
+    """A review on each date of a committee membership file (see ``committee-list``):
+    ranked, announced and effective on that session."""
+
+    file: str = attrs.field(metadata={"help": "CSV with date, security_id, action (add/remove)"})
+
+    def __attrs_post_init__(self) -> None:
+        read_membership(self.file)
+
+    def reviews(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
+        table = read_membership(self.file)
+        rows = []
+        for when, line in table.drop_duplicates("date")[["date", "line"]].itertuples(index=False):
+            if not calendar.is_session(when):
+                raise ValueError(
+                    f"membership file {self.file} line {line}: {when:%Y-%m-%d} is not a {calendar.code} session"
+                )
+            rows.append((when, when, when))
+        return _frame(rows, start, end)
+
+
 @hookimpl
 def indexsmith_register_schedules(register):  # type: ignore[no-untyped-def]
     register("monthly", Monthly)
     register("nth-weekday", NthWeekday, aliases=("quarterly-third-friday",))
     register("russell-annual", RussellAnnual)
+    register("on-membership-change", OnMembershipChange)

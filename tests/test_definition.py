@@ -279,3 +279,31 @@ def test_missing_file_and_unknown_preset(plugins: Plugins) -> None:
     assert line.startswith(
         "'demo-tier' is neither a definition file nor a preset id — did you mean 'demo-tiers'?"
     )
+
+
+def test_incompatible_components_are_refused(plugins: Plugins) -> None:
+    base = {
+        "id": "x",
+        "schedule": {"use": "monthly"},
+        "ranking": {"use": "company-market-cap"},
+        "bucketing": {"use": "all"},
+        "weighting": {"use": "price"},
+    }
+    capped = dict(base, capping={"use": "single-name", "params": {"max_weight": 0.1}})
+    assert problems({"index": capped}, plugins) == [
+        "price weighting holds one unit of each member; a capping would make it a different weighting — remove "
+        "the capping or weight by cap at $.index.weighting"
+    ]
+    packeted = dict(
+        base,
+        bucketing={
+            "use": "cumulative-bands",
+            "params": {"segments": [{"name": "top", "upper": 70}, {"name": "rest", "upper": 100}]},
+        },
+    )
+    assert problems({"index": packeted}, plugins) == [
+        "price weighting cannot hold the partial positions that packeting creates — set packet = 1 or weight by "
+        "cap at $.index.weighting"
+    ]
+    packeted["bucketing"]["params"]["packet"] = 1.0
+    load({"index": packeted}, plugins)

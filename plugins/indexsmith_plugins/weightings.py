@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attrs
 import pandas as pd
-from indexsmith import MarketView, Weighting, hookimpl
+from indexsmith import Component, MarketView, Weighting, hookimpl
 
 
 def normalise(raw: pd.Series) -> pd.Series:
@@ -50,6 +50,13 @@ class PriceWeight(Weighting):
 
     def weigh(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
         return normalise(view.close(members.index))
+
+    def check_compatible(self, stages: dict[str, Component]) -> str | None:
+        if "capping" in stages:
+            return "price weighting holds one unit of each member; a capping would make it a different weighting — remove the capping or weight by cap"
+        if getattr(stages.get("bucketing"), "packet", 1) != 1:
+            return "price weighting cannot hold the partial positions that packeting creates — set packet = 1 or weight by cap"
+        return None
 
 
 @hookimpl

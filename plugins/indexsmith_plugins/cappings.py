@@ -12,6 +12,15 @@ from indexsmith import Capping, MarketView, hookimpl
 TOLERANCE = 1e-12
 
 
+def fraction(default: float | None = None, *, help: str, below_one: bool = False) -> float:
+    """A weight parameter: a fraction in (0, 1] (or (0, 1) with ``below_one``)."""
+    upper = attrs.validators.lt(1) if below_one else attrs.validators.le(1)
+    validators = [attrs.validators.gt(0), upper]
+    if default is None:
+        return attrs.field(validator=validators, metadata={"help": help})  # type: ignore[no-any-return]
+    return attrs.field(default=default, validator=validators, metadata={"help": help})  # type: ignore[no-any-return]
+
+
 def cap_weights(weights: np.ndarray, max_weight: float) -> np.ndarray:
     """Iterative single-name cap: set names above the cap to the cap and hand their
     excess to the uncapped names pro rata, until none is above it."""
@@ -33,10 +42,7 @@ class SingleNameCap(Capping):
     """No security above ``max_weight``; the excess goes to the others pro rata
     (iterated until every weight is within the cap)."""
 
-    max_weight: float = attrs.field(
-        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
-        metadata={"help": "maximum weight of one security, e.g. 0.2 for 20%"},
-    )
+    max_weight: float = fraction(help="maximum weight of one security, e.g. 0.2 for 20%")
 
     def cap(self, view: MarketView, members: pd.DataFrame, weights: pd.Series) -> pd.Series:
         needed = math.ceil(1 / self.max_weight - TOLERANCE)
@@ -95,31 +101,11 @@ class TwoLevelCap(Capping):
     it is a RIC-style 25/50 rule (``single_trigger = single_target = 0.25``,
     ``group_threshold = 0.05``, ``group_trigger = group_target = 0.5``)."""
 
-    single_trigger: float = attrs.field(
-        default=0.24,
-        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
-        metadata={"help": "a weight above this triggers the adjustment"},
-    )
-    single_target: float = attrs.field(
-        default=0.20,
-        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
-        metadata={"help": "weight the triggering names are set to"},
-    )
-    group_threshold: float = attrs.field(
-        default=0.045,
-        validator=[attrs.validators.gt(0), attrs.validators.lt(1)],
-        metadata={"help": "names above this weight form the group"},
-    )
-    group_trigger: float = attrs.field(
-        default=0.48,
-        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
-        metadata={"help": "a group sum above this triggers the adjustment"},
-    )
-    group_target: float = attrs.field(
-        default=0.40,
-        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
-        metadata={"help": "sum the group is scaled to"},
-    )
+    single_trigger: float = fraction(0.24, help="a weight above this triggers the adjustment")
+    single_target: float = fraction(0.20, help="weight the triggering names are set to")
+    group_threshold: float = fraction(0.045, help="names above this weight form the group", below_one=True)
+    group_trigger: float = fraction(0.48, help="a group sum above this triggers the adjustment")
+    group_target: float = fraction(0.40, help="sum the group is scaled to")
 
     def __attrs_post_init__(self) -> None:
         if self.single_target > self.single_trigger or self.group_target > self.group_trigger:
@@ -168,10 +154,7 @@ class SectorCap(Capping):
     """No sector above ``max_weight``; the excess goes pro rata to the names of the other
     sectors (iterated until every sector is within the cap)."""
 
-    max_weight: float = attrs.field(
-        validator=[attrs.validators.gt(0), attrs.validators.le(1)],
-        metadata={"help": "maximum weight of one sector"},
-    )
+    max_weight: float = fraction(help="maximum weight of one sector")
 
     def cap(self, view: MarketView, members: pd.DataFrame, weights: pd.Series) -> pd.Series:
         sectors = members["sector"].to_numpy()

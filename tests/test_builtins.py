@@ -439,3 +439,81 @@ def test_membership_file_errors_name_the_line(tiny, tmp_path) -> None:  # type: 
         ComponentError, match=r"line 2: date 2023-12-01 is before the market data starts \(2024-01-02\)"
     ):
         indexsmith.build(dow_style(str(early)), market, plugins=plugins)
+
+
+def committee_spec() -> dict:  # type: ignore[type-arg]
+    return {
+        "index": {
+            "id": "c",
+            "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
+            "ranking": {"use": "company-market-cap"},
+            "bucketing": {
+                "use": "committee-selection",
+                "params": {
+                    "pool": 1,
+                    "indices": [
+                        {"name": "big", "target": 2, "ranges": [{"start": "2024-01-01", "min_cap": 20e6}]},
+                        {
+                            "name": "mid",
+                            "target": 2,
+                            "ranges": [{"start": "2024-01-01", "min_cap": 5e6, "max_cap": 20e6}],
+                        },
+                    ],
+                },
+            },
+            "weighting": {"use": "cap"},
+        }
+    }
+
+
+def test_committee_selection_keeps_incumbents_and_migrates(tiny) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+
+    # Caps in $M (1M shares each). January: A 40, B 30 -> big; C 18, D 15 -> mid (5-20).
+    # February: B falls to 10, below the big range, but stays (§3.5 case D); C rises to 25,
+    # inside the big range, but big has no vacancy so C stays in mid (case E: not forced).
+    # March: A is gone (no price): big has a vacancy, C migrates; mid's vacancy goes to E.
+    jan, feb, mar = 21, 20, 21
+    closes = {
+        "A": [40.0] * (jan + feb) + [None] * mar,
+        "B": [30.0] * jan + [10.0] * (feb + mar),
+        "C": [18.0] * jan + [25.0] * (feb + mar),
+        "D": [15.0] * (jan + feb + mar),
+        "E": [12.0] * (jan + feb + mar),
+        "F": [3.0] * (jan + feb + mar),
+    }
+    market = tiny(closes)
+    spec = committee_spec()
+    spec["index"]["buckets"] = ["big"]
+    big = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
+    spec["index"]["buckets"] = ["mid"]
+    mid = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
+    members = lambda r: r.constituents.groupby("effective_date")["security_id"].apply(sorted).tolist()  # noqa: E731
+    assert members(big) == [["A", "B"], ["A", "B"], ["B", "C"]]
+    assert members(mid) == [["C", "D"], ["C", "D"], ["D", "E"]]
+    march = big.constituents[big.constituents["effective_date"] == big.constituents["effective_date"].max()]
+    assert march.set_index("security_id").loc["C", "note"] == "migrated from mid"
+
+
+def test_committee_selection_steers_sectors(tiny) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+
+    # One slot left after the first pick. The universe is 2/3 Energy by cap; with pool 2 the
+    # second pick is the Energy company although a Tech company is larger.
+    closes = {"T1": [30.0] * 21, "T2": [25.0] * 21, "E1": [24.0] * 21, "E2": [60.0] * 21}
+    sectors = {"T1": "Information Technology", "T2": "Information Technology", "E1": "Energy", "E2": "Energy"}
+    market = tiny(closes, sector=sectors)
+    spec = committee_spec()
+    spec["index"]["bucketing"]["params"] = {
+        "pool": 2,
+        "indices": [{"name": "big", "target": 2, "ranges": [{"start": "2024-01-01", "min_cap": 20e6}]}],
+    }
+    result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
+    # Pool [E2 60, T1 30]: nothing held yet, Energy is underweight most -> E2. Then pool
+    # [T1 30, T2 25]: both Tech -> T1 (larger). Size wins when sectors tie.
+    assert sorted(result.constituents["security_id"]) == ["E2", "T1"]
+    spec["index"]["bucketing"]["params"]["indices"][0]["target"] = 3
+    result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
+    # Third slot: pool [T2 25, E1 24]; the index is 60 Energy / 30 Tech = 67% Energy against
+    # a universe of 84/139 = 60% Energy, so Tech is underweight: T2.
+    assert sorted(result.constituents["security_id"]) == ["E2", "T1", "T2"]

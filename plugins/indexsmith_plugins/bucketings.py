@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from indexsmith import Bucketing, MarketView, hookimpl
 
+from indexsmith_plugins.screens import CapRange, CapRangeTable
+
 
 def company_ranks(ranked: pd.DataFrame) -> pd.Series:
     """1-based rank of each security's company (share classes share their company's rank)."""
@@ -449,6 +451,103 @@ class CommitteeList(Bucketing):
 
 
 @attrs.frozen(kw_only=True)
+class CommitteeTier:
+    """One index of a committee-selected family: its target count and the dated
+    market-cap ranges a company must be in to be added."""
+
+    name: str = attrs.field(metadata={"help": "bucket name, e.g. sp500"})
+    target: int = attrs.field(validator=attrs.validators.gt(0), metadata={"help": "number of companies"})
+    ranges: tuple[CapRange, ...] = attrs.field(
+        converter=tuple,
+        metadata={"help": "list of {start, min_cap, max_cap}: the addition range in force from each start"},
+    )
+
+
+@attrs.frozen(kw_only=True)
+class CommitteeSelection(Bucketing):
+    """S&P-style committee selection (methodologies.md §3.2-3.5) for one or more indices
+    in priority order (e.g. 500, 400, 600), each with a target count.
+
+    Incumbents stay: addition criteria do not apply to them (continued-membership rules are
+    screens with ``applies_to = "incumbents"``, which remove a member from the universe).
+    Vacancies are filled from companies whose total market cap is in the index's addition
+    range on the rank date, largest first; within the ``pool`` largest candidates the one
+    whose sector is most underweight against the eligible universe is chosen. An incumbent
+    of a lower index inside a higher index's range is a migration candidate for that
+    index's vacancies, never moved by force. No company is in two indices.
+    """
+
+    indices: tuple[CommitteeTier, ...] = attrs.field(
+        converter=tuple, metadata={"help": "list of {name, target, ranges}, highest priority first"}
+    )
+    pool: int = attrs.field(
+        default=3,
+        validator=attrs.validators.gt(0),
+        metadata={"help": "largest candidates among which sector balance decides (1: size only)"},
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if len({i.name for i in self.indices}) != len(self.indices) or not self.indices:
+            raise ValueError("'indices' must list at least one index, with distinct names")
+
+    def bucket_names(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.indices)
+
+    def assign(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        companies = ranked.drop_duplicates("company_id").set_index("company_id")
+        cap = companies["measure"]
+        sector = companies["sector"]
+        universe_weight = cap.groupby(sector).sum() / cap.sum()
+        prior = previous.merge(ranked[["company_id"]], left_on="security_id", right_index=True)
+        member_of = prior.drop_duplicates("company_id").set_index("company_id")["bucket"]
+        placed: dict[str, str] = {}
+        notes: dict[str, str] = {}
+        for tier in self.indices:
+            kept = [c for c in cap.index if member_of.get(c) == tier.name and c not in placed]
+            for company in kept[: tier.target]:  # cap order: the largest incumbents if over target
+                placed[company] = tier.name
+            vacancies = tier.target - min(len(kept), tier.target)
+            in_force = CapRangeTable(ranges=tier.ranges).in_force(view.as_of)
+            if vacancies == 0 or in_force is None:
+                continue
+            in_range = (cap >= in_force.min_cap) & (
+                (cap <= in_force.max_cap) if in_force.max_cap is not None else True
+            )
+            higher = {t.name for t in self.indices[: self.indices.index(tier)]}
+            candidates = [
+                c
+                for c in cap.index[in_range.to_numpy()]
+                if c not in placed and member_of.get(c) not in higher | {tier.name}
+            ]
+            members = [c for c, name in placed.items() if name == tier.name]
+            for _ in range(vacancies):
+                if not candidates:
+                    break
+                chosen = self._choose(candidates[: self.pool], members, cap, sector, universe_weight)
+                candidates.remove(chosen)
+                members.append(chosen)
+                placed[chosen] = tier.name
+                if member_of.get(chosen) not in (None, tier.name):
+                    notes[chosen] = f"migrated from {member_of.get(chosen)}"
+        chosen_ids = ranked[ranked["company_id"].isin(placed)]
+        out = assignment(chosen_ids.index, chosen_ids["company_id"].map(placed).to_numpy())
+        out["note"] = [notes.get(company, "") for company in chosen_ids["company_id"]]
+        return out
+
+    @staticmethod
+    def _choose(
+        pool: list[str], members: list[str], cap: pd.Series, sector: pd.Series, target: pd.Series
+    ) -> str:
+        """The pool candidate whose sector is most underweight in the index (ties: larger)."""
+        if len(pool) == 1:
+            return pool[0]
+        held = cap[members].groupby(sector[members]).sum() if members else pd.Series(dtype=float)
+        weight = held / held.sum() if len(held) else held
+        gap = [weight.get(sector[c], 0.0) - target.get(sector[c], 0.0) for c in pool]
+        return pool[int(np.argmin(gap))]
+
+
+@attrs.frozen(kw_only=True)
 class Everything(Bucketing):
     """One bucket, ``all``, holding every security that passed the screens."""
 
@@ -465,4 +564,5 @@ def indexsmith_register_bucketings(register):  # type: ignore[no-untyped-def]
     register("cumulative-bands", CumulativeBands)
     register("top-with-buffer", TopWithBuffer)
     register("committee-list", CommitteeList)
+    register("committee-selection", CommitteeSelection)
     register("all", Everything)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,21 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INDEXSMITH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
         yield
+
+
+def monthly_index(index_id: str = "t", **stages: Any) -> dict[str, Any]:
+    """A single-index definition reviewed at every month end, ranked and made effective on
+    the same session, by total company market cap; ``stages`` override or add keys
+    (defaults: every security, equal weight)."""
+    index: dict[str, Any] = {
+        "id": index_id,
+        "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
+        "ranking": {"use": "company-market-cap"},
+        "bucketing": {"use": "all"},
+        "weighting": {"use": "equal"},
+    }
+    index.update(stages)
+    return {"index": index}
 
 
 def tiny_frames(

@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import monthly_index
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from indexsmith import get_calendar
@@ -165,22 +166,17 @@ def test_count_tiers_band_keeps_incumbents_on_a_market(tiny) -> None:  # type: i
     closes = {f"{c}": [float(10 - i)] * 44 for i, c in enumerate("ABCDEFGHIJ")}
     closes["D"] = [11.0] * 21 + [7.0] * 23  # D ranks 1st in January, 4th in February
     market = tiny(closes)
-    spec = {
-        "index": {
-            "id": "t",
-            "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
-            "ranking": {"use": "company-market-cap"},
-            "bucketing": {
-                "use": "count-tiers",
-                "params": {
-                    "tiers": [{"name": "top", "count": 3}, {"name": "rest", "count": 7}],
-                    "bands": [{"rank": 3, "width": 15.0}],
-                },
+    spec = monthly_index(
+        bucketing={
+            "use": "count-tiers",
+            "params": {
+                "tiers": [{"name": "top", "count": 3}, {"name": "rest", "count": 7}],
+                "bands": [{"rank": 3, "width": 15.0}],
             },
-            "buckets": ["top"],
-            "weighting": {"use": "equal"},
-        }
-    }
+        },
+        buckets=["top"],
+        weighting={"use": "equal"},
+    )
     result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
     by_review = result.constituents.groupby("effective_date")["security_id"].apply(sorted).tolist()
     assert by_review == [["A", "B", "D"], ["A", "B", "D"]]
@@ -231,22 +227,17 @@ def test_cumulative_bands_on_a_market(tiny) -> None:  # type: ignore[no-untyped-
         "D": [10.0] * 62,
     }
     market = tiny(closes)
-    spec = {
-        "index": {
-            "id": "t",
-            "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
-            "ranking": {"use": "company-market-cap"},
-            "bucketing": {
-                "use": "cumulative-bands",
-                "params": {
-                    "segments": [{"name": "top", "upper": 70}, {"name": "rest", "upper": 100}],
-                    "bands": [{"at": 70, "low": 60, "high": 80}],
-                },
+    spec = monthly_index(
+        bucketing={
+            "use": "cumulative-bands",
+            "params": {
+                "segments": [{"name": "top", "upper": 70}, {"name": "rest", "upper": 100}],
+                "bands": [{"at": 70, "low": 60, "high": 80}],
             },
-            "buckets": ["top"],
-            "weighting": {"use": "cap"},
-        }
-    }
+        },
+        buckets=["top"],
+        weighting={"use": "cap"},
+    )
     result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
     table = result.constituents.pivot_table(index="effective_date", columns="security_id", values="fraction")
     assert list(table.columns) == ["A", "B"]
@@ -295,15 +286,10 @@ def test_top_with_buffer_keeps_an_incumbent_once(tiny) -> None:  # type: ignore[
     closes = {c: [float(10 - i)] * days for i, c in enumerate("ABCDEF")}
     closes["C"] = [8.0] * 21 + [5.5] * 40
     market = tiny(closes)
-    spec = {
-        "index": {
-            "id": "t",
-            "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
-            "ranking": {"use": "company-market-cap"},
-            "bucketing": {"use": "top-with-buffer", "params": {"count": 3, "buffer_rank": 5}},
-            "weighting": {"use": "equal"},
-        }
-    }
+    spec = monthly_index(
+        bucketing={"use": "top-with-buffer", "params": {"count": 3, "buffer_rank": 5}},
+        weighting={"use": "equal"},
+    )
     result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
     members = result.constituents.groupby("effective_date")["security_id"].apply(sorted).tolist()
     assert members == [["A", "B", "C"], ["A", "B", "C"], ["A", "B", "D"]]
@@ -442,28 +428,24 @@ def test_membership_file_errors_name_the_line(tiny, tmp_path) -> None:  # type: 
 
 
 def committee_spec() -> dict:  # type: ignore[type-arg]
-    return {
-        "index": {
-            "id": "c",
-            "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
-            "ranking": {"use": "company-market-cap"},
-            "bucketing": {
-                "use": "committee-selection",
-                "params": {
-                    "pool": 1,
-                    "indices": [
-                        {"name": "big", "target": 2, "ranges": [{"start": "2024-01-01", "min_cap": 20e6}]},
-                        {
-                            "name": "mid",
-                            "target": 2,
-                            "ranges": [{"start": "2024-01-01", "min_cap": 5e6, "max_cap": 20e6}],
-                        },
-                    ],
-                },
+    return monthly_index(
+        "c",
+        bucketing={
+            "use": "committee-selection",
+            "params": {
+                "pool": 1,
+                "indices": [
+                    {"name": "big", "target": 2, "ranges": [{"start": "2024-01-01", "min_cap": 20e6}]},
+                    {
+                        "name": "mid",
+                        "target": 2,
+                        "ranges": [{"start": "2024-01-01", "min_cap": 5e6, "max_cap": 20e6}],
+                    },
+                ],
             },
-            "weighting": {"use": "cap"},
-        }
-    }
+        },
+        weighting={"use": "cap"},
+    )
 
 
 def test_committee_selection_keeps_incumbents_and_migrates(tiny) -> None:  # type: ignore[no-untyped-def]

@@ -12,21 +12,15 @@ import indexsmith
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import monthly_index
 from indexsmith import ComponentError, Plugins, Screen, Weighting
 from indexsmith.definition import load
 
 
 def definition(**overrides: Any) -> dict[str, Any]:
-    index = {
-        "id": "t",
-        "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
-        "universe": [{"use": "min-price", "params": {"min_price": 1.0}}],
-        "ranking": {"use": "company-market-cap"},
-        "bucketing": {"use": "all"},
-        "weighting": {"use": "equal"},
-    }
-    index.update(overrides)
-    return {"index": index}
+    """An equal-weight monthly index of every security priced at least $1."""
+    stages: dict[str, Any] = {"universe": [{"use": "min-price", "params": {"min_price": 1.0}}], **overrides}
+    return monthly_index(**stages)
 
 
 # January 2024 has 21 XNYS sessions (1 Jan holiday); February 20 (19 Feb holiday).

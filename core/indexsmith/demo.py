@@ -274,20 +274,6 @@ def _p(weights: list[float]) -> np.ndarray:
     return w / w.sum()
 
 
-@attrs.define
-class _Lines:
-    """Per-security arrays of one chunk, as the output tables need them."""
-
-    company: list[np.ndarray] = attrs.Factory(list)
-    first: list[np.ndarray] = attrs.Factory(list)
-    last: list[np.ndarray] = attrs.Factory(list)
-    sector: list[np.ndarray] = attrs.Factory(list)
-    stype: list[np.ndarray] = attrs.Factory(list)
-    exchange: list[np.ndarray] = attrs.Factory(list)
-    delist_reason: list[np.ndarray] = attrs.Factory(list)
-    float_factor: list[np.ndarray] = attrs.Factory(list)
-
-
 def generate(size: str | DemoSize = "small", seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     """The demo market's tables in the documented format."""
     spec = SIZES[size] if isinstance(size, str) else size

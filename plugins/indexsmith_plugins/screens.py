@@ -30,11 +30,14 @@ def reasons_for(failed: pd.Series, text: Callable[[pd.Series], pd.Series]) -> pd
     return out
 
 
+def dollars(amount: float) -> str:
+    """A dollar amount for reasons: ``$1.23B``, ``$45.6M``."""
+    return f"${amount / 1e9:,.2f}B" if abs(amount) >= 1e9 else f"${amount / 1e6:,.1f}M"
+
+
 def money(values: pd.Series) -> pd.Series:
-    """Dollar amounts for reasons: ``$1.23B``, ``$45.6M``."""
-    v = values.to_numpy(dtype=float)
-    text = np.where(np.abs(v) >= 1e9, [f"${x / 1e9:,.2f}B" for x in v], [f"${x / 1e6:,.1f}M" for x in v])
-    return pd.Series(text, index=values.index)
+    """:func:`dollars` for each value."""
+    return values.map(dollars)
 
 
 @attrs.frozen(kw_only=True)
@@ -76,10 +79,9 @@ class MinMarketCap(Screen):
 
     def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
         cap = view.company_market_cap(candidates.index)
-        floor = money(pd.Series([self.min_cap])).iloc[0]
         return reasons_for(
             ~(cap >= self.min_cap),
-            lambda bad: "company market cap " + money(cap[bad]) + f" < min_cap {floor}",
+            lambda bad: "company market cap " + money(cap[bad]) + f" < min_cap {dollars(self.min_cap)}",
         )
 
 
@@ -317,20 +319,21 @@ class CapRangeTable(Screen):
         failed = ~(cap >= row.min_cap)
         if row.max_cap is not None:
             failed |= ~(cap <= row.max_cap)
-        text = (
-            "company market cap "
-            + money(cap)
-            + f" outside {money(pd.Series([row.min_cap])).iloc[0]}-"
-            + (money(pd.Series([row.max_cap])).iloc[0] if row.max_cap is not None else "no maximum")
-            + f" (range from {row.start})"
-        )
+        maximum = dollars(row.max_cap) if row.max_cap is not None else "no maximum"
+        outside = f" outside {dollars(row.min_cap)}-{maximum} (range from {row.start})"
+        thin = pd.Series(False, index=candidates.index)
         if self.min_float_cap_fraction is not None:
             floor = self.min_float_cap_fraction * row.min_cap
             fmc = view.float_market_cap(candidates.index)
             thin = ~(fmc >= floor) & ~failed
-            text = text.where(~thin, "float cap " + money(fmc) + f" < {money(pd.Series([floor])).iloc[0]}")
-            failed |= thin
-        return reasons_for(failed, lambda bad: text[bad])
+
+        def text(bad: pd.Series) -> pd.Series:
+            reasons = "company market cap " + money(cap[bad]) + outside
+            if thin[bad].any():
+                reasons[thin[bad]] = "float cap " + money(fmc[bad][thin[bad]]) + f" < {dollars(floor)}"
+            return reasons
+
+        return reasons_for(failed | thin, text)
 
 
 @attrs.frozen(kw_only=True)

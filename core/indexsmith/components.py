@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 #: Columns of the frame a schedule returns, in order.
 REVIEW_COLUMNS = ("rank_date", "announcement_date", "effective_date")
+#: What a review may change (the optional ``kind`` column of a schedule's frame):
+#: ``reconstitution`` re-ranks and re-buckets everything; ``additions`` keeps every
+#: member and only adds securities first listed since the previous rank date (quarterly
+#: IPO additions, methodologies.md §1.8); ``rebalance`` keeps membership and recomputes
+#: weights (e.g. equal weight or capping reset between reconstitutions).
+REVIEW_KINDS = ("reconstitution", "additions", "rebalance")
 #: Columns of the frame a bucketing returns, in order.
 BUCKET_COLUMNS = ("security_id", "bucket", "fraction")
 
@@ -55,6 +61,11 @@ class Schedule(Component):
     unique effective dates. Effective dates are "after the close": the new membership is
     priced from the close of that session on. Reviews whose effective date falls outside
     ``[start, end]`` are not returned.
+
+    An optional ``kind`` column says what each review may change (see
+    :data:`REVIEW_KINDS`); without it every review is a reconstitution. At an ``additions``
+    or ``rebalance`` review members stay while they are listed (they are not screened
+    again) and the bucketing is used only to place the new securities.
     """
 
     kind = "schedule"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from indexsmith.components import BUCKET_COLUMNS, REVIEW_COLUMNS
+from indexsmith.components import BUCKET_COLUMNS, REVIEW_COLUMNS, REVIEW_KINDS
 from indexsmith.errors import ComponentError
 
 if TYPE_CHECKING:
@@ -37,6 +37,11 @@ def check_reviews(resolved: Resolved, reviews: object) -> pd.DataFrame:
     if missing:
         raise _fail(resolved, when, f"missing columns {', '.join(missing)}")
     frame = reviews[list(REVIEW_COLUMNS)].reset_index(drop=True)
+    kind = reviews["kind"] if "kind" in reviews.columns else pd.Series("reconstitution", index=reviews.index)
+    unknown = sorted(set(kind.astype(str)) - set(REVIEW_KINDS))
+    if unknown:
+        raise _fail(resolved, when, f"review kind {unknown[0]!r} is not one of {', '.join(REVIEW_KINDS)}")
+    frame["kind"] = kind.astype(str).to_numpy()
     for column in REVIEW_COLUMNS:
         if not pd.api.types.is_datetime64_any_dtype(frame[column]) or frame[column].isna().any():
             raise _fail(resolved, when, f"column {column} must hold dates without gaps")

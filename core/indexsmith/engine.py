@@ -119,16 +119,38 @@ def run(
         {c: pd.Series(dtype=object if c != "fraction" else float) for c in BUCKET_COLUMNS}
     )
     outputs = []
+    previous_rank_date = None
     for i, review in reviews.iterrows():
         label = f"on review with rank date {review['rank_date']:%Y-%m-%d} (effective {review['effective_date']:%Y-%m-%d})"
         if progress:
             progress(int(i), len(reviews), f"{review['rank_date']:%Y-%m-%d}")
-        output = run_review(methodology, market.view(review["rank_date"]), review, previous, label)
+        view = market.view(review["rank_date"])
+        view.previous_rank_date = previous_rank_date
+        output = run_review(methodology, view, review, previous, label)
         outputs.append(output)
         previous = output.assignment
+        previous_rank_date = view.as_of
     if progress:
         progress(len(reviews), len(reviews), "done")
     return outputs
+
+
+def _keep_members(
+    bucketing: Resolved, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame, label: str
+) -> pd.DataFrame:
+    """Between reconstitutions: every listed member keeps its buckets and fractions; the
+    bucketing places only the newcomers, ranked among the members at today's prices (so
+    breakpoints are the latest reconstitution's, market-adjusted)."""
+    kept = previous[previous["security_id"].isin(ranked.index)].copy()
+    kept["note"] = ""
+    if ranked["incumbent"].all():
+        return kept.reset_index(drop=True)
+    placed = _call(bucketing, "assign", label, view, ranked, previous)
+    newcomers = placed[~placed["security_id"].isin(previous["security_id"])].copy()
+    if "note" not in newcomers.columns:
+        newcomers["note"] = ""
+    newcomers["note"] = "added between reconstitutions"
+    return pd.concat([kept, newcomers[kept.columns]], ignore_index=True)
 
 
 def run_review(
@@ -138,12 +160,24 @@ def run_review(
     previous: pd.DataFrame,
     label: str,
 ) -> ReviewOutput:
-    """One review, from the listed securities to each index's target weights."""
+    """One review, from the listed securities to each index's target weights.
+
+    At an ``additions`` or ``rebalance`` review (see :data:`~indexsmith.components.REVIEW_KINDS`)
+    members stay while listed and are not screened; an ``additions`` review considers only
+    securities first listed after the previous rank date as newcomers.
+    """
+    kind = str(review.get("kind", "reconstitution")) if len(previous) else "reconstitution"
     universe = view.securities.loc[:, list(UNIVERSE_COLUMNS)].copy()
     universe["incumbent"] = universe.index.isin(previous["security_id"])
+    if kind == "rebalance":
+        universe = universe[universe["incumbent"]]
+    elif kind == "additions":
+        since = view.previous_rank_date
+        fresh = universe["listing_date"] > since if since is not None else True
+        universe = universe[universe["incumbent"] | fresh]
     exclusions = []
     for screen in methodology.screens:
-        if screen.applies_to == "additions":
+        if screen.applies_to == "additions" or kind != "reconstitution":
             subject = universe[~universe["incumbent"]]
         elif screen.applies_to == "incumbents":
             subject = universe[universe["incumbent"]]
@@ -187,7 +221,10 @@ def run_review(
 
     bucketing = methodology.bucketing
     declared = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
-    assignment = _call(bucketing, "assign", label, view, ranked, previous)
+    if kind == "reconstitution":
+        assignment = _call(bucketing, "assign", label, view, ranked, previous)
+    else:
+        assignment = _keep_members(bucketing, view, ranked, previous, label)
     assignment = contracts.check_buckets(bucketing, assignment, ranked, declared, label)
 
     constituents = {}

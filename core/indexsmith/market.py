@@ -754,6 +754,8 @@ class MarketView:
     def __init__(self, market: Market, as_of: dt.date | pd.Timestamp) -> None:
         t = market.session_index(as_of)
         self.as_of: pd.Timestamp = market.sessions[t]
+        #: Rank date of the family's previous review (set by the engine; None at the first).
+        self.previous_rank_date: pd.Timestamp | None = None
         self.calendar = market.calendar
         self.sessions = market.sessions[: t + 1]
         self._t = t

@@ -31,6 +31,7 @@ CONSTITUENT_COLUMNS = (
     "rank_date",
     "announcement_date",
     "effective_date",
+    "review",
     "security_id",
     "company_id",
     "ticker",
@@ -69,7 +70,7 @@ class IndexResult:
     @property
     def reviews(self) -> pd.DataFrame:
         return (
-            self.constituents[["rank_date", "announcement_date", "effective_date"]]
+            self.constituents[["rank_date", "announcement_date", "effective_date", "review"]]
             .drop_duplicates()
             .reset_index(drop=True)
         )
@@ -231,6 +232,7 @@ def _index_tables(index: ResolvedIndex, reviews: list[ReviewOutput]) -> tuple[pd
         frame["reason"] = ("rank " + frame["rank"].astype(str) + " in " + frame["bucket"]).where(added, "")
         for column in ("rank_date", "announcement_date", "effective_date"):
             frame[column] = review[column]
+        frame["review"] = review.get("kind", "reconstitution")
         frames.append(frame)
         additions = frame[added]
         changes.append(

@@ -16,13 +16,18 @@ from indexsmith_plugins.bucketings import read_membership
 
 
 def _frame(
-    rows: list[tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]], start: dt.date, end: dt.date
+    rows: list[tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]],
+    start: dt.date,
+    end: dt.date,
+    kinds: list[str] | None = None,
 ) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["rank_date", "announcement_date", "effective_date"])
     for column in frame.columns:
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    frame["kind"] = kinds if kinds is not None else "reconstitution"
     inside = (frame["effective_date"] >= pd.Timestamp(start)) & (frame["effective_date"] <= pd.Timestamp(end))
-    return frame[inside].drop_duplicates("effective_date").reset_index(drop=True)
+    frame = frame[inside].sort_values("effective_date", kind="stable")
+    return frame.drop_duplicates("effective_date").reset_index(drop=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -105,6 +110,21 @@ class NthWeekday(_Lagged):
         validator=attrs.validators.in_([1, 2, 3, 4, -1]),
         metadata={"help": "which occurrence in the month: 1-4, or -1 for the last"},
     )
+    reconstitution_months: tuple[int, ...] | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(tuple),
+        metadata={
+            "help": "months whose review reconstitutes; the other months only rebalance weights "
+            "(e.g. Nasdaq-100 style: months [3, 6, 9, 12], reconstitution_months [12]); all if omitted"
+        },
+    )
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        if self.reconstitution_months is not None and not set(self.reconstitution_months) <= set(self.months):
+            raise ValueError(
+                f"'reconstitution_months' {list(self.reconstitution_months)} must be among 'months' {list(self.months)}"
+            )
 
     def effective_dates(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> list[pd.Timestamp]:
         return [
@@ -112,6 +132,13 @@ class NthWeekday(_Lagged):
             for year in range(start.year, end.year + 1)
             for month in sorted(self.months)
         ]
+
+    def reviews(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
+        effective = self.effective_dates(calendar, start, end)
+        rows = [self._review(calendar, e) for e in effective]
+        full = self.reconstitution_months
+        kinds = ["reconstitution" if full is None or e.month in full else "rebalance" for e in effective]
+        return _frame(rows, start, end, kinds)
 
 
 @attrs.frozen(kw_only=True)
@@ -149,23 +176,68 @@ class RussellAnnual(Schedule):
         converter=tuple,
         metadata={"help": "list of {year, rank_date} published exceptions to the rule"},
     )
+    ipo_additions_from: dt.date | None = attrs.field(
+        default=None,
+        metadata={
+            "help": "first effective date of quarterly IPO additions (§1.8; Russell: 2004-09-17); none if omitted"
+        },
+    )
+    ipo_rank_weeks_before: int = attrs.field(
+        default=5,
+        validator=attrs.validators.ge(1),
+        metadata={"help": "IPO cycle: weeks from the IPO rank day to the effective date"},
+    )
+    ipo_announce_weeks_before: int = attrs.field(
+        default=3,
+        validator=attrs.validators.ge(0),
+        metadata={"help": "IPO cycle: weeks from the announcement to the effective date"},
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.ipo_announce_weeks_before >= self.ipo_rank_weeks_before:
+            raise ValueError(
+                f"'ipo_announce_weeks_before' ({self.ipo_announce_weeks_before}) must be less than "
+                f"'ipo_rank_weeks_before' ({self.ipo_rank_weeks_before})"
+            )
 
     def reviews(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
         overrides = {o.year: pd.Timestamp(o.rank_date) for o in self.rank_day_overrides}
-        rows = []
+        rows, kinds = [], []
         for year in range(start.year, end.year + 1):
             effective = calendar.nth_weekday(year, 6, 4, 4)
             month = 4 if year >= self.april_rank_day_from else 5
             rank = overrides.get(year, calendar.last_session_of_month(year, month))
-            rows.append((calendar.on_or_before(rank), self._announcement(calendar, effective), effective))
-            if self.december_from is not None and year >= self.december_from:
+            rows.append((calendar.on_or_before(rank), self._weeks_before(calendar, effective), effective))
+            kinds.append("reconstitution")
+            december = self.december_from is not None and year >= self.december_from
+            if december:
                 effective = calendar.nth_weekday(year, 12, 4, 2)
                 rank = calendar.last_session_of_month(year, 10)
-                rows.append((rank, self._announcement(calendar, effective), effective))
-        return _frame(rows, start, end)
+                rows.append((rank, self._weeks_before(calendar, effective), effective))
+                kinds.append("reconstitution")
+            # Quarterly IPO additions after the close of the third Friday of the quarter-end
+            # months other than June (and December once December reconstitutes).
+            for ipo_month in (3, 9) if december else (3, 9, 12):
+                if self.ipo_additions_from is None:
+                    break
+                effective = calendar.nth_weekday(year, ipo_month, 4, 3)
+                if effective < pd.Timestamp(self.ipo_additions_from):
+                    continue
+                rows.append(
+                    (
+                        self._weeks_before(calendar, effective, self.ipo_rank_weeks_before),
+                        self._weeks_before(calendar, effective, self.ipo_announce_weeks_before),
+                        effective,
+                    )
+                )
+                kinds.append("additions")
+        return _frame(rows, start, end, kinds)
 
-    def _announcement(self, calendar: TradingCalendar, effective: pd.Timestamp) -> pd.Timestamp:
-        return calendar.on_or_before(effective - pd.Timedelta(weeks=self.announce_weeks_before))
+    def _weeks_before(
+        self, calendar: TradingCalendar, effective: pd.Timestamp, weeks: int | None = None
+    ) -> pd.Timestamp:
+        weeks = self.announce_weeks_before if weeks is None else weeks
+        return calendar.on_or_before(effective - pd.Timedelta(weeks=weeks))
 
 
 @attrs.frozen(kw_only=True)

@@ -422,7 +422,8 @@ def test_membership_file_errors_name_the_line(tiny, tmp_path) -> None:  # type: 
     early = tmp_path / "early.csv"
     early.write_text("date,security_id,action\n2023-12-01,A,add\n2024-01-03,A,remove\n")
     with pytest.raises(
-        ComponentError, match=r"line 2: date 2023-12-01 is before the market data starts \(2024-01-02\)"
+        ComponentError,
+        match=r"line 2: date 2023-12-01 is outside the market data \(2024-01-02\.\.2024-01-16\)",
     ):
         indexsmith.build(dow_style(str(early)), market, plugins=plugins)
 
@@ -499,3 +500,103 @@ def test_committee_selection_steers_sectors(tiny) -> None:  # type: ignore[no-un
     # Third slot: pool [T2 25, E1 24]; the index is 60 Energy / 30 Tech = 67% Energy against
     # a universe of 84/139 = 60% Energy, so Tech is underweight: T2.
     assert sorted(result.constituents["security_id"]) == ["E2", "T1", "T2"]
+
+
+def test_committee_overrides_replay_decisions(tiny, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+
+    # Three month-end reviews; rules alone keep A, B in big (caps 40, 30 > 20). The file
+    # removes B on 2024-02-10 and adds E (12, below the big range) to big: both act at
+    # the February review (the first ranked on or after the date) and persist after it.
+    closes = {c: [v] * 62 for c, v in {"A": 40.0, "B": 30.0, "C": 18.0, "D": 15.0, "E": 12.0}.items()}
+    market = tiny(closes)
+    overrides = tmp_path / "decisions.csv"
+    overrides.write_text("date,security_id,action,index\n2024-02-10,B,delete,big\n2024-02-10,E,add,big\n")
+    spec = committee_spec()
+    spec["index"]["bucketing"]["params"]["overrides"] = str(overrides)
+    spec["index"]["buckets"] = ["big"]
+    result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
+    members = result.constituents.groupby("effective_date")["security_id"].apply(sorted).tolist()
+    # March: B is no longer a member, so it is a candidate again and refills nothing: big
+    # holds A and E (its target of 2) until the rules or the committee say otherwise.
+    assert members == [["A", "B"], ["A", "E"], ["A", "E"]]
+    feb = result.at("2024-02-29").set_index("security_id")
+    assert feb.loc["E", "note"] == "committee decision (overrides line 3)"
+
+
+def test_committee_overrides_errors_name_the_line(tiny, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+    from indexsmith import ComponentError, DefinitionError
+
+    market = tiny({c: [v] * 30 for c, v in {"A": 40.0, "B": 30.0, "C": 18.0}.items()})
+    plugins = indexsmith.Plugins(autoload=False)
+    spec = committee_spec()
+    cases = {
+        "date,security_id,action,index\n2024-01-31,A,add,big\n2024-01-31,ZZZ,add,big\n": (
+            ComponentError,
+            r"overrides file .*decisions\.csv line 3: security ZZZ is not in the market data",
+        ),
+        "date,security_id,action,index\n2025-06-30,A,add,big\n": (
+            ComponentError,
+            r"line 2: date 2025-06-30 is outside the market data \(2024-01-02\.\.2024-02-13\)",
+        ),
+        "date,security_id,action,index\n2024-01-31,A,add,huge\n": (
+            DefinitionError,
+            r"line 2: index 'huge' is not one of big, mid",
+        ),
+        "date,security_id,action\n2024-01-31,A,add\n": (DefinitionError, r"needs an 'index' column"),
+    }
+    for text, (error, message) in cases.items():
+        overrides = tmp_path / "decisions.csv"
+        overrides.write_text(text)
+        spec["index"]["bucketing"]["params"]["overrides"] = str(overrides)
+        with pytest.raises(error, match=message):
+            indexsmith.build(spec, market, plugins=plugins)
+
+
+def test_committee_percentile_ranges_fill_below_and_subset(tiny) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+
+    # Caps 50, 30, 10, 6, 4 (total 100): cumulative 50, 80, 90, 96, 100. "big" takes the
+    # top 80% (A, B) and wants 3: the third comes from below the range (C, noted). "top1"
+    # is the largest member of big. "rest" takes 90-100 (D, E).
+    closes = {c: [v] * 21 for c, v in {"A": 50.0, "B": 30.0, "C": 10.0, "D": 6.0, "E": 4.0}.items()}
+    market = tiny(closes)
+    spec = committee_spec()
+    spec["index"]["bucketing"]["params"] = {
+        "pool": 1,
+        "indices": [
+            {"name": "big", "target": 3, "percentiles": [0, 80]},
+            {"name": "rest", "target": 2, "percentiles": [90, 100]},
+        ],
+        "subsets": [{"name": "top1", "parent": "big", "target": 1}],
+    }
+    spec["index"]["buckets"] = ["big", "top1", "rest"]
+    result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
+    rows = result.constituents.set_index("security_id")
+    assert rows["bucket"].to_dict() == {"A": "top1", "B": "big", "C": "big", "D": "rest", "E": "rest"}
+    assert rows.loc["C", "note"] == "added below the addition range: too few candidates in range"
+    spec["index"]["bucketing"]["params"]["fill_below_range"] = False
+    result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
+    assert sorted(result.constituents["security_id"]) == ["A", "B", "D", "E"]
+
+
+def test_top_with_buffer_sector_breadth(tiny) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+
+    # Top 3 with at most 2 per sector: the third-largest Energy company is passed over for
+    # the largest Tech company.
+    closes = {"E1": [50.0] * 21, "E2": [40.0] * 21, "E3": [30.0] * 21, "T1": [20.0] * 21, "T2": [10.0] * 21}
+    sectors = {
+        "E1": "Energy",
+        "E2": "Energy",
+        "E3": "Energy",
+        "T1": "Information Technology",
+        "T2": "Information Technology",
+    }
+    market = tiny(closes, sector=sectors)
+    spec = monthly_index(
+        bucketing={"use": "top-with-buffer", "params": {"count": 3, "buffer_rank": 3, "max_per_sector": 2}}
+    )
+    result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["t"]
+    assert sorted(result.constituents["security_id"]) == ["E1", "E2", "T1"]

@@ -756,6 +756,9 @@ class MarketView:
         self.as_of: pd.Timestamp = market.sessions[t]
         #: Rank date of the family's previous review (set by the engine; None at the first).
         self.previous_rank_date: pd.Timestamp | None = None
+        #: First and last sessions of the data set: its extent, for checking user files
+        #: (no price or figure after ``as_of`` is reachable through them).
+        self.data_sessions: tuple[pd.Timestamp, pd.Timestamp] = (market.first_session, market.last_session)
         self.calendar = market.calendar
         self.sessions = market.sessions[: t + 1]
         self._t = t

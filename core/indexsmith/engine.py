@@ -252,5 +252,6 @@ def run_review(
             weights = _call(index.capping, "cap", label, view, members, weights)
             weights = contracts.check_weights(index.capping, weights, members, label)
         members["weight"] = weights
-        constituents[index.spec.id] = members
+        # A zero weight (a style index's stocks wholly in the other style) is no holding.
+        constituents[index.spec.id] = members[members["weight"] > 0]
     return ReviewOutput(review, excluded, ranked, assignment, constituents)

@@ -7,6 +7,7 @@ a bucketing splits it between indices); weights scale with it.
 from __future__ import annotations
 
 import attrs
+import numpy as np
 import pandas as pd
 from indexsmith import Component, MarketView, Weighting, hookimpl
 
@@ -59,9 +60,96 @@ class PriceWeight(Weighting):
         return None
 
 
+def standardised(values: pd.Series) -> pd.Series:
+    """Rank-based standard units: percentile ranks mapped to mean 0, variance 1 (uniform
+    scale); missing values stay missing."""
+    pct = values.rank(pct=True, method="average")
+    return (pct - 0.5) * np.sqrt(12.0)
+
+
+def growth_rate(now: pd.Series, then: pd.Series, years: float) -> pd.Series:
+    """Annualised growth from ``then`` to ``now``; missing unless both are positive."""
+    ok = (now > 0) & (then > 0)
+    return ((now / then) ** (1.0 / years) - 1.0).where(ok)
+
+
+def style_scores(view: MarketView, members: pd.DataFrame) -> pd.DataFrame:
+    """Russell-style composite value score (methodologies.md §1.9) per member.
+
+    Value: book-to-price (latest book equity / total company market cap). Growth: 2-year
+    growth of trailing-twelve-month net income and 5-year growth of trailing-twelve-month
+    sales (the demo market has no analyst forecasts, so the historical EPS growth stands
+    in for the forecast). Each variable is converted to rank-based standard units; a missing
+    or negative book-to-price and missing growth take their sector's mean score among the
+    members (0 if the sector has none). CVS = 0.5 value - 0.25 each growth variable.
+    """
+    ids = members.index
+    cap = view.company_market_cap(ids)
+    book = view.latest_fundamental(ids, "book_equity")
+    btp = (book / cap).where(book > 0)
+    income = view.trailing_quarters(ids, "net_income", 12)
+    sales = view.trailing_quarters(ids, "sales", 24)
+    ttm = lambda q, lag: q.iloc[:, lag : lag + 4].sum(axis=1, min_count=4)  # noqa: E731
+    eps_growth = growth_rate(ttm(income, 0), ttm(income, 8), 2.0)
+    sales_growth = growth_rate(ttm(sales, 0), ttm(sales, 20), 5.0)
+    scores = pd.DataFrame(
+        {
+            "value": standardised(btp),
+            "eps_growth": standardised(eps_growth),
+            "sales_growth": standardised(sales_growth),
+        }
+    )
+    sector = members["sector"]
+    for column in scores.columns:
+        peers = scores[column].groupby(sector).transform("mean")
+        scores[column] = scores[column].fillna(peers).fillna(0.0)
+    scores["cvs"] = 0.5 * scores["value"] - 0.25 * scores["eps_growth"] - 0.25 * scores["sales_growth"]
+    return scores
+
+
+def value_share(cvs: pd.Series, cap: pd.Series, split_zone: float) -> pd.Series:
+    """Each stock's value share ``v`` (growth share ``1 - v``): stocks sorted by CVS, ``x``
+    the midpoint of each stock's slice of the cumulative cap, and ``v`` ramps linearly from
+    0 to 1 across ``split_zone`` of the cap centred on the median (§1.9 [U] suggestion).
+    Ties in CVS are broken by security id, so the split never depends on row order."""
+    order = np.lexsort((cvs.index.to_numpy(dtype=str), cvs.to_numpy()))
+    sorted_cap = cap.to_numpy(dtype=float)[order]
+    total = sorted_cap.sum()
+    x = (np.cumsum(sorted_cap) - sorted_cap / 2) / total
+    lo, hi = 0.5 - split_zone / 2, 0.5 + split_zone / 2
+    v = np.clip((x - lo) / (hi - lo), 0.0, 1.0) if split_zone > 1e-9 else (x > 0.5).astype(float)
+    out = np.empty(len(cvs))
+    out[order] = v
+    return pd.Series(out, index=cvs.index, name="value_share")
+
+
+@attrs.frozen(kw_only=True)
+class StyleWeight(Weighting):
+    """Russell-style value or growth index over the members of a parent index (§1.9):
+    float-cap weights times each stock's value share ``v`` (value) or ``1 - v`` (growth),
+    so value + growth = parent. Scores are computed among the index's own members (the
+    parent universe). Stocks wholly in the other style get weight 0 and are left out.
+    """
+
+    style: str = attrs.field(
+        validator=attrs.validators.in_(["value", "growth"]), metadata={"help": "value or growth"}
+    )
+    split_zone: float = attrs.field(
+        default=0.30,
+        validator=[attrs.validators.ge(0), attrs.validators.le(1)],
+        metadata={"help": "share of parent cap split between both styles, centred on the median CVS [U]"},
+    )
+
+    def weigh(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
+        fmc = view.float_market_cap(members.index) * members["fraction"]
+        v = value_share(style_scores(view, members)["cvs"], fmc, self.split_zone)
+        return normalise(fmc * (v if self.style == "value" else 1.0 - v))
+
+
 @hookimpl
 def indexsmith_register_weightings(register):  # type: ignore[no-untyped-def]
     register("cap", CapWeight)
     register("float-cap", FloatCapWeight)
     register("equal", EqualWeight)
     register("price", PriceWeight)
+    register("style", StyleWeight)

@@ -502,6 +502,14 @@ class CommitteeTier:
             "(S&P targets: 500 [0, 85], 400 [85, 93], 600 [93, 99])"
         },
     )
+    retain_fraction: float | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([attrs.validators.gt(0), attrs.validators.le(1)]),
+        metadata={
+            "help": "continued membership: an incumbent is released (to the indices below) once its cap "
+            "falls under this fraction of the range minimum [U, §3.4]; never if omitted"
+        },
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -629,25 +637,37 @@ class CommitteeSelection(Bucketing):
         member_of = member_of[~member_of.index.isin(removed) & ~member_of.index.isin(forced_into)]
         placed: dict[str, str] = {}
         notes: dict[str, str] = {}
+        released: dict[str, str] = {}  # company -> the index that let it go
         for tier in self.indices:
             mine = [c for c in cap.index if forced_into.get(c) == tier.name]
             for company in mine:
                 placed[company] = tier.name
                 notes[company] = f"committee decision (overrides line {forced_line[company]})"
+            low, high = self._range(tier, view.as_of, cap, position)
             kept = [c for c in cap.index if member_of.get(c) == tier.name and c not in placed]
+            if tier.retain_fraction is not None and np.isfinite(low):
+                floor = tier.retain_fraction * low
+                for company in [c for c in kept if cap[c] < floor]:
+                    kept.remove(company)
+                    released[company] = tier.name
+                    member_of = member_of.drop(company)
+                    notes[company] = (
+                        f"moved down from {tier.name}: cap below {tier.retain_fraction:g} x its range minimum"
+                    )
             for company in kept[: max(tier.target - len(mine), 0)]:  # the largest if over target
                 placed[company] = tier.name
             vacancies = tier.target - sum(1 for name in placed.values() if name == tier.name)
             if vacancies <= 0:
                 continue
-            low, high = self._range(tier, view.as_of, cap, position)
             higher = {t.name for t in self.indices[: self.indices.index(tier)]}
             free = pd.Series(
                 [c not in placed and member_of.get(c) not in higher | {tier.name} for c in cap.index],
                 index=cap.index,
             )
             in_range = free & (cap >= low) & (cap <= high)
-            candidates = list(cap.index[in_range.to_numpy()])
+            # Companies released by a higher index come first: they migrate, not leave.
+            movers = [c for c, by in released.items() if by in higher and c not in placed and cap[c] <= high]
+            candidates = movers + [c for c in cap.index[in_range.to_numpy()] if c not in movers]
             below = list(cap.index[(free & (cap < low)).to_numpy()]) if self.fill_below_range else []
             members = [c for c, name in placed.items() if name == tier.name]
             for _ in range(vacancies):
@@ -660,6 +680,8 @@ class CommitteeSelection(Bucketing):
                 placed[chosen] = tier.name
                 if member_of.get(chosen) not in (None, tier.name):
                     notes[chosen] = f"migrated from {member_of.get(chosen)}"
+                elif chosen in released:
+                    notes[chosen] = notes[chosen].replace("moved down from", "migrated from")
                 elif source is below:
                     notes[chosen] = "added below the addition range: too few candidates in range"
         buckets = dict(placed)

@@ -66,7 +66,7 @@ def two_level_cap(
     Triggered when a weight exceeds ``single_trigger`` or the names above
     ``group_threshold`` together exceed ``group_trigger``. Then (1) names above
     ``single_trigger`` are set to ``single_target`` and their excess spread pro rata over the
-    others; (2) if the names above ``group_threshold`` still sum to more than
+    others (repeated while the spreading lifts another name above the trigger); (2) if the names above ``group_threshold`` still sum to more than
     ``group_trigger``, that group is scaled to ``group_target`` and the freed weight spread
     pro rata over the smaller names, none of which may end above ``group_threshold``
     (iterated). Weights not triggered are returned unchanged.
@@ -75,11 +75,15 @@ def two_level_cap(
     group = w > group_threshold
     if not ((w > single_trigger).any() or w[group].sum() > group_trigger):
         return w
-    over = w > single_trigger
-    if over.any():
+    # Step 1, iterated: a name pushed above the trigger by the redistribution is capped too.
+    capped = np.zeros(len(w), dtype=bool)
+    over = w > single_trigger + TOLERANCE
+    while over.any():
         excess = float((w[over] - single_target).sum())
         w[over] = single_target
-        w[~over] += excess * w[~over] / w[~over].sum()
+        capped |= over
+        w[~capped] += excess * w[~capped] / w[~capped].sum()
+        over = ~capped & (w > single_trigger + TOLERANCE)
     group = w > group_threshold
     if w[group].sum() > group_trigger:
         freed = float(w[group].sum() - group_target)

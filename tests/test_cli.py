@@ -70,7 +70,7 @@ def test_plugins_json_lists_builtins_per_stage() -> None:
     assert stages == {"schedule", "screen", "ranking", "bucketing", "weighting", "capping"}
     weightings = next(r for r in rows if r["name"] == "indexsmith_plugins.weightings")
     assert weightings["distribution"] == "indexsmith"
-    assert weightings["components"] == {"weighting": ["cap", "equal", "float-cap", "price"]}
+    assert weightings["components"] == {"weighting": ["cap", "equal", "float-cap", "price", "style"]}
 
 
 def test_components_json_has_params() -> None:
@@ -100,7 +100,7 @@ BAD_DEFINITIONS = {
         '[index]\nid = "x"\nschedule = { use = "monthly" }\nranking = { use = "company-market-cap" }\n'
         'bucketing = { use = "all" }\nweighting = { use = "flaot-cap" }\n',
         "error: no weighting named 'flaot-cap' at $.index.weighting.use in bad.toml — did you mean 'float-cap'? "
-        "Available: cap, equal, float-cap, price (indexsmith 0.1.0)",
+        "Available: cap, equal, float-cap, price, style (indexsmith 0.1.0)",
     ),
     "wrong-type": (
         '[index]\nid = "x"\nschedule = { use = "monthly" }\nranking = { use = "company-market-cap" }\n'

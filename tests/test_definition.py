@@ -171,7 +171,7 @@ def test_unknown_component_did_you_mean(tmp_path: Path, plugins: Plugins) -> Non
     path = write(tmp_path, "small.toml", SINGLE_TOML.replace('"float-cap"', '"flaot-cap"'))
     assert problems(path, plugins) == [
         "no weighting named 'flaot-cap' at $.index.weighting.use in small.toml — did you mean "
-        "'float-cap'? Available: cap, equal, float-cap, price (indexsmith 0.1.0)"
+        "'float-cap'? Available: cap, equal, float-cap, price, style (indexsmith 0.1.0)"
     ]
 
 

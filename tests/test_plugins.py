@@ -45,7 +45,7 @@ def test_unknown_name_suggests_and_lists(plugins: Plugins) -> None:
     assert info.value.message == "no weighting named 'flaot-cap'"
     assert (
         info.value.hint
-        == "did you mean 'float-cap'? Available: cap, equal, float-cap, price (indexsmith 0.1.0)"
+        == "did you mean 'float-cap'? Available: cap, equal, float-cap, price, style (indexsmith 0.1.0)"
     )
 
 

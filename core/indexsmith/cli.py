@@ -288,17 +288,26 @@ def components(kind: str | None, as_json: bool, markdown: bool) -> None:
 
 @cli.command()
 def presets() -> None:
-    """List the definitions shipped with indexsmith (use an id with 'build')."""
-    from indexsmith.definition import IndexDefinition, parse_definition, preset_ids, read_preset
+    """List the definitions shipped with indexsmith (use an id with 'build').
 
-    table = Table("id", "name", "indices")
-    for preset in preset_ids():
+    A family preset builds all its indices; each index id builds that index alone."""
+    from indexsmith.definition import IndexDefinition, parse_definition, preset_catalogue, read_preset
+
+    table = Table("id", "name", "builds")
+    for preset, (file_id, index_id) in sorted(
+        preset_catalogue().items(), key=lambda kv: (kv[1][0], kv[1][1] or "")
+    ):
         raw, source = read_preset(preset)
         definition, _ = parse_definition(raw, source)
         if isinstance(definition, IndexDefinition):
             definition = definition.to_family()
-        if definition is not None:
-            table.add_row(preset, definition.name, ", ".join(i.id for i in definition.indices))
+        if definition is None:
+            continue
+        if index_id is None:
+            table.add_row(preset, definition.name, f"{len(definition.indices)} indices")
+        else:
+            index = definition.indices[0]
+            table.add_row(f"  {preset}", index.name or preset, f"from {file_id}")
     stdout.print(table)
 
 

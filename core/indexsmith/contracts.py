@@ -13,6 +13,7 @@ import pandas as pd
 
 from indexsmith.components import BUCKET_COLUMNS, REVIEW_COLUMNS, REVIEW_KINDS
 from indexsmith.errors import ComponentError
+from indexsmith.market import isin
 
 if TYPE_CHECKING:
     from indexsmith.definition import Resolved
@@ -120,7 +121,7 @@ def check_buckets(
         raise _fail(resolved, when, f"missing columns {', '.join(missing)}")
     columns = list(BUCKET_COLUMNS) + (["note"] if "note" in assigned.columns else [])
     frame = assigned[columns].reset_index(drop=True)
-    unknown = ~frame["security_id"].isin(ranked.index)
+    unknown = ~isin(frame["security_id"], ranked.index)
     if unknown.any():
         raise _fail(
             resolved, when, f"security {frame['security_id'][unknown].iloc[0]} is not in the ranked universe"

@@ -223,25 +223,52 @@ def read_definition_file(path: str | Path) -> tuple[dict[str, Any], str]:
     return parse_text(text, "toml" if suffix == ".toml" else "yaml", path.name), path.name
 
 
-def preset_ids() -> list[str]:
-    """Ids of the definition files shipped in ``indexsmith_plugins/presets``."""
+def _preset_files() -> dict[str, str]:
+    """File id -> TOML text of the definitions shipped in ``indexsmith_plugins/presets``."""
     root = importlib.resources.files("indexsmith_plugins") / "presets"
-    return sorted(p.name.rsplit(".", 1)[0] for p in root.iterdir() if p.name.endswith(".toml"))
+    return {
+        p.name.rsplit(".", 1)[0]: p.read_text(encoding="utf-8")
+        for p in sorted(root.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".toml")
+    }
+
+
+def preset_catalogue() -> dict[str, tuple[str, str | None]]:
+    """Preset id -> (file id, index id). A family file is a preset under its file id (the
+    whole family) and each of its indices under the index's own id (that index alone)."""
+    catalogue: dict[str, tuple[str, str | None]] = {}
+    for file_id, text in _preset_files().items():
+        catalogue[file_id] = (file_id, None)
+        family = parse_text(text, "toml", f"preset {file_id}").get("family")
+        if isinstance(family, dict):
+            for index in family.get("index", []):
+                if isinstance(index, dict) and index.get("id") and index["id"] != file_id:
+                    catalogue[str(index["id"])] = (file_id, str(index["id"]))
+    return catalogue
+
+
+def preset_ids() -> list[str]:
+    """Ids of the shipped presets: definition files and the indices inside family files."""
+    return sorted(preset_catalogue())
 
 
 def read_preset(preset_id: str) -> tuple[dict[str, Any], str]:
-    root = importlib.resources.files("indexsmith_plugins") / "presets"
-    resource = root / f"{preset_id}.toml"
-    if not resource.is_file():
-        ids = preset_ids()
+    """The raw definition of a preset; an index id gives its family with that index only."""
+    catalogue = preset_catalogue()
+    if preset_id not in catalogue:
+        ids = sorted(catalogue)
         close = difflib.get_close_matches(preset_id, ids, n=1)
         hint = (f"did you mean '{close[0]}'? " if close else "") + f"Presets: {', '.join(ids)}"
         raise DefinitionError(
             [Problem(f"'{preset_id}' is neither a definition file nor a preset id", hint=hint)]
         )
-    return parse_text(
-        resource.read_text(encoding="utf-8"), "toml", f"preset {preset_id}"
-    ), f"preset {preset_id}"
+    file_id, index_id = catalogue[preset_id]
+    source = f"preset {file_id}"
+    raw = parse_text(_preset_files()[file_id], "toml", source)
+    if index_id is not None:
+        raw["family"]["index"] = [i for i in raw["family"]["index"] if i.get("id") == index_id]
+        source = f"preset {index_id} (from {file_id})"
+    return raw, source
 
 
 def read_definition(spec: str | Path) -> tuple[dict[str, Any], str]:

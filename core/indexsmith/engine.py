@@ -20,7 +20,7 @@ from indexsmith.calendars import get_calendar
 from indexsmith.components import BUCKET_COLUMNS
 from indexsmith.definition import Methodology, Resolved
 from indexsmith.errors import ComponentError, DefinitionError, IndexsmithError, Problem
-from indexsmith.market import Market, MarketView
+from indexsmith.market import Market, MarketView, isin
 
 #: Columns of the universe frame components receive (plus ``incumbent``).
 UNIVERSE_COLUMNS = (
@@ -135,18 +135,51 @@ def run(
     return outputs
 
 
+def by_security(rows: pd.DataFrame) -> pd.DataFrame:
+    """Assignment rows folded to one row per security: fractions summed, bucket names
+    joined with '+', notes with '; '. Most securities sit in one bucket, so only the few
+    split ones (packeting) go through Python."""
+    notes = rows["note"] if "note" in rows.columns else pd.Series("", index=rows.index)
+    frame = pd.DataFrame(
+        {
+            "fraction": rows["fraction"].to_numpy(),
+            "bucket": rows["bucket"].to_numpy(),
+            "note": notes.fillna("").to_numpy(),
+        },
+        index=pd.Index(rows["security_id"].to_numpy(), name="security_id"),
+    )
+    split = frame.index.duplicated(keep=False)
+    if not split.any():
+        return frame
+    parts = frame[split]
+    grouped = parts.groupby(level=0, sort=False)
+    nth = grouped.cumcount().to_numpy()
+    first = parts[nth == 0]
+    bucket = first["bucket"].astype(object).copy()
+    note = first["note"].astype(object).copy()
+    for k in range(1, int(nth.max()) + 1):  # vectorised over securities, one pass per part
+        more = parts[nth == k]
+        bucket[more.index] = bucket[more.index] + "+" + more["bucket"].to_numpy()
+        extra = more["note"].to_numpy(dtype=object)
+        old = note[more.index].to_numpy(dtype=object)
+        joined = np.where((old != "") & (extra != ""), old + "; " + extra, np.where(old != "", old, extra))
+        note[more.index] = joined
+    folded = pd.DataFrame({"fraction": grouped["fraction"].sum(), "bucket": bucket, "note": note})
+    return pd.concat([frame[~split], folded])
+
+
 def _keep_members(
     bucketing: Resolved, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame, label: str
 ) -> pd.DataFrame:
     """Between reconstitutions: every listed member keeps its buckets and fractions; the
     bucketing places only the newcomers, ranked among the members at today's prices (so
     breakpoints are the latest reconstitution's, market-adjusted)."""
-    kept = previous[previous["security_id"].isin(ranked.index)].copy()
+    kept = previous[isin(previous["security_id"], ranked.index)].copy()
     kept["note"] = ""
     if ranked["incumbent"].all():
         return kept.reset_index(drop=True)
     placed = _call(bucketing, "assign", label, view, ranked, previous)
-    newcomers = placed[~placed["security_id"].isin(previous["security_id"])].copy()
+    newcomers = placed[~isin(placed["security_id"], previous["security_id"])].copy()
     if "note" not in newcomers.columns:
         newcomers["note"] = ""
     newcomers["note"] = "added between reconstitutions"
@@ -168,7 +201,7 @@ def run_review(
     """
     kind = str(review.get("kind", "reconstitution")) if len(previous) else "reconstitution"
     universe = view.securities.loc[:, list(UNIVERSE_COLUMNS)].copy()
-    universe["incumbent"] = universe.index.isin(previous["security_id"])
+    universe["incumbent"] = isin(universe.index, previous["security_id"])
     if kind == "rebalance":
         universe = universe[universe["incumbent"]]
     elif kind == "additions":
@@ -230,17 +263,10 @@ def run_review(
     constituents = {}
     for index in methodology.indices:
         rows = assignment[assignment["bucket"].isin(index.buckets)]
-        grouped = rows.groupby("security_id", sort=False)
-        fraction = grouped["fraction"].sum()
-        bucket = grouped["bucket"].agg("+".join)
-        members = ranked.loc[ranked.index.isin(fraction.index)].copy()
-        members["fraction"] = fraction.reindex(members.index)
-        members["bucket"] = bucket.reindex(members.index)
-        if "note" in rows.columns:
-            note = grouped["note"].agg(lambda notes: "; ".join(n for n in notes if isinstance(n, str) and n))
-            members["note"] = note.reindex(members.index).fillna("")
-        else:
-            members["note"] = ""
+        per_security = by_security(rows)
+        members = ranked.loc[isin(ranked.index, per_security.index)].copy()
+        for column in ("fraction", "bucket", "note"):
+            members[column] = per_security[column].reindex(members.index)
         if members.empty:
             raise ComponentError(
                 f"index '{index.spec.id}' has no members {label}: bucketing '{bucketing.entry.name}' put no security in "

@@ -115,6 +115,16 @@ REQUIRED_TABLES = ("securities", "prices", "shares")
 MAX_PROBLEMS = 50
 
 
+def isin(values: Iterable[str], pool: Iterable[str]) -> np.ndarray:
+    """``values.isin(pool)`` for id strings, as a boolean array.
+
+    pandas' Arrow-backed strings test membership one Python object at a time (tens of
+    milliseconds for a few thousand ids); hashing plain object arrays is ~30x faster, and
+    the engine does this for every review and index."""
+    pool_array = np.asarray(pool if not isinstance(pool, (set, dict)) else list(pool), dtype=object)
+    return pd.Index(np.asarray(values, dtype=object), dtype=object).isin(pool_array)
+
+
 # -- loading and validation -----------------------------------------------------------------
 
 

@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from indexsmith.definition import Methodology, ResolvedIndex
-from indexsmith.engine import ReviewOutput
+from indexsmith.engine import ReviewOutput, by_security
 from indexsmith.errors import OutputError
-from indexsmith.market import Market
+from indexsmith.market import Market, isin
 
 CONSTITUENT_COLUMNS = (
     "rank_date",
@@ -181,8 +181,9 @@ def assemble(methodology: Methodology, market: Market, reviews: list[ReviewOutpu
         "reviews": len(reviews),
     }
     indices = {}
+    buckets = [by_security(output.assignment)["bucket"] for output in reviews]  # once, for every index
     for index in methodology.indices:
-        constituents, changes = _index_tables(index, reviews)
+        constituents, changes = _index_tables(index, reviews, buckets)
         components = [
             c.provenance()
             for c in (
@@ -217,16 +218,18 @@ def _exclusions(reviews: list[ReviewOutput], market: Market) -> pd.DataFrame:
     return _typed(table.sort_values(["rank_date", "security_id"], kind="stable"), EXCLUSION_COLUMNS)
 
 
-def _index_tables(index: ResolvedIndex, reviews: list[ReviewOutput]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _index_tables(
+    index: ResolvedIndex, reviews: list[ReviewOutput], buckets: list[pd.Series]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     frames = []
     changes = []
     previous: pd.DataFrame | None = None
-    for output in reviews:
+    for output, assigned in zip(reviews, buckets, strict=True):
         members = output.constituents[index.spec.id]
         review = output.review
         current = members.index
         before = previous.index if previous is not None else pd.Index([])
-        added = ~current.isin(before)
+        added = ~isin(current, before)
         frame = members.reset_index()
         frame["change"] = pd.Series(added).map({True: "addition", False: "retained"}).to_numpy()
         frame["reason"] = ("rank " + frame["rank"].astype(str) + " in " + frame["bucket"]).where(added, "")
@@ -246,8 +249,8 @@ def _index_tables(index: ResolvedIndex, reviews: list[ReviewOutput]) -> tuple[pd
             )
         )
         if previous is not None:
-            gone = before[~before.isin(current)]
-            changes.append(_deletions(gone, previous, output))
+            gone = before[~isin(before, current)]
+            changes.append(_deletions(gone, previous, output, assigned))
         for frame_ in changes[-2:]:
             frame_["rank_date"] = review["rank_date"]
             frame_["effective_date"] = review["effective_date"]
@@ -261,12 +264,13 @@ def _index_tables(index: ResolvedIndex, reviews: list[ReviewOutput]) -> tuple[pd
     return _typed(constituents, CONSTITUENT_COLUMNS), _typed(change_table, CHANGE_COLUMNS)
 
 
-def _deletions(gone: pd.Index, previous: pd.DataFrame, output: ReviewOutput) -> pd.DataFrame:
+def _deletions(
+    gone: pd.Index, previous: pd.DataFrame, output: ReviewOutput, assigned: pd.Series
+) -> pd.DataFrame:
     """Why each former member left: the screen that excluded it, where it ranked, or its
     delisting."""
     excluded = output.exclusions.drop_duplicates("security_id").set_index("security_id")
     ranked = output.ranked
-    assigned = output.assignment.groupby("security_id")["bucket"].agg("+".join)
     reasons = []
     for sid in gone:
         if sid in excluded.index:

@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 import pandas as pd
 from indexsmith import Bucketing, MarketView, hookimpl
+from indexsmith.market import isin
 
 from indexsmith_plugins.screens import CapRange, CapRangeTable
 
@@ -295,7 +296,7 @@ class CumulativeBands(Bucketing):
                 .sum()
             )
             total = prior.groupby("security_id")["fraction"].sum()
-            known = ranked.index.isin(top.index)
+            known = isin(ranked.index, top.index)
             seg_prior = top.reindex(ranked.index).to_numpy()
             share_prior = (lower_part / total).reindex(ranked.index).fillna(0.0).to_numpy()
             moved_seg, moved_share = packet_step(
@@ -327,7 +328,8 @@ class TopWithBuffer(Bucketing):
 
     Incumbents ranked 1..count stay. Incumbents ranked count+1..``buffer_rank`` stay only
     if the buffer did not already keep them at the previous review (they were in the top
-    ``count`` then); incumbents ranked lower leave. Vacancies go to the largest other
+    ``count`` then) — or, with ``buffer_once = false``, as long as they stay inside it;
+    incumbents ranked lower leave. Vacancies go to the largest other
     companies. One bucket, named by ``name``.
     """
 
@@ -338,6 +340,12 @@ class TopWithBuffer(Bucketing):
         default=125, metadata={"help": "incumbents ranked up to here may stay (once)"}
     )
     name: str = attrs.field(default="selected", metadata={"help": "bucket name"})
+    buffer_once: bool = attrs.field(
+        default=True,
+        metadata={
+            "help": "the buffer keeps an incumbent for one review only (Nasdaq-100); false: while inside it"
+        },
+    )
     max_per_sector: int | None = attrs.field(
         default=None,
         metadata={
@@ -356,15 +364,17 @@ class TopWithBuffer(Bucketing):
         companies = ranked.drop_duplicates("company_id")[["company_id"]].reset_index(drop=True)
         companies["rank"] = np.arange(1, len(companies) + 1)
         prior = previous[previous["bucket"] == self.name]
-        prior_companies = ranked.loc[ranked.index.isin(prior["security_id"]), "company_id"]
+        prior_companies = ranked.loc[isin(ranked.index, prior["security_id"]), "company_id"]
         buffered_ids = prior.loc[
             prior.get("note", pd.Series("", index=prior.index)).fillna("").str.startswith(BUFFER_NOTE),
             "security_id",
         ]
-        buffered = ranked.loc[ranked.index.isin(buffered_ids), "company_id"]
-        incumbent = companies["company_id"].isin(prior_companies)
-        was_buffered = companies["company_id"].isin(buffered)
+        buffered = ranked.loc[isin(ranked.index, buffered_ids), "company_id"]
+        incumbent = pd.Series(isin(companies["company_id"], prior_companies), index=companies.index)
+        was_buffered = pd.Series(isin(companies["company_id"], buffered), index=companies.index)
         rank = companies["rank"]
+        if not self.buffer_once:
+            was_buffered = pd.Series(False, index=companies.index)
         keep = incumbent & ((rank <= self.count) | ((rank <= self.buffer_rank) & ~was_buffered))
         vacancies = max(self.count - int(keep.sum()), 0)
         # Companies are in rank order: the first `vacancies` others are the largest.
@@ -383,7 +393,7 @@ class TopWithBuffer(Bucketing):
                     held[sector[i]] = held.get(sector[i], 0) + 1
                     vacancies -= 1
         by_company = companies.set_index("company_id")
-        selected = ranked[ranked["company_id"].isin(by_company.index[chosen.to_numpy()])]
+        selected = ranked[isin(ranked["company_id"], by_company.index[chosen.to_numpy()])]
         out = assignment(selected.index, self.name)
         kept_by_buffer = keep & (rank > self.count)
         buffer_companies = set(companies.loc[kept_by_buffer, "company_id"])
@@ -472,7 +482,7 @@ class CommitteeList(Bucketing):
         known = table[table["date"] <= view.as_of]
         last_action = known.groupby("security_id")["action"].last()
         members = last_action.index[last_action == "add"]
-        return assignment(ranked.index[ranked.index.isin(members)], self.name)
+        return assignment(ranked.index[isin(ranked.index, members)], self.name)
 
 
 def _percentiles(instance: object, attribute: attrs.Attribute, value: tuple[float, float] | None) -> None:  # type: ignore[type-arg]
@@ -688,7 +698,7 @@ class CommitteeSelection(Bucketing):
         for subset in self.subsets:
             for company in self._subset(subset, placed, cap, in_subset):
                 buckets[company] = subset.name
-        chosen_ids = ranked[ranked["company_id"].isin(buckets)]
+        chosen_ids = ranked[isin(ranked["company_id"], buckets)]
         out = assignment(chosen_ids.index, chosen_ids["company_id"].map(buckets).to_numpy())
         out["note"] = [notes.get(company, "") for company in chosen_ids["company_id"]]
         return out

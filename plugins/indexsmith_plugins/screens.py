@@ -238,12 +238,27 @@ class Liquidity(Screen):
     months: int = attrs.field(
         default=6, validator=attrs.validators.ge(0), metadata={"help": "complete months checked"}
     )
+    min_average_volume: float = attrs.field(
+        default=0,
+        validator=attrs.validators.ge(0),
+        metadata={"help": "minimum average daily shares traded (Nasdaq-100 style: 200,000); 0 = off"},
+    )
+    volume_sessions: int = attrs.field(
+        default=63,
+        validator=attrs.validators.gt(0),
+        metadata={"help": "sessions averaged for min_average_volume (63 = about three months)"},
+    )
 
     def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
         ids = candidates.index
         traded = view.average_dollar_volume(ids, self.falr_sessions) * self.falr_sessions
         falr = traded / view.float_market_cap(ids)
         low_falr = ~(falr >= self.min_falr) if self.min_falr else pd.Series(False, index=ids)
+        if self.min_average_volume:
+            adv = view.average_volume(ids, self.volume_sessions)
+            low_adv = ~(adv >= self.min_average_volume) & ~low_falr
+        else:
+            low_adv = pd.Series(False, index=ids)
         monthly = view.monthly_volume(ids, self.months) if self.months else pd.DataFrame(columns=ids)
         thin = (
             (monthly < self.min_monthly_volume).any(axis=0).reindex(ids, fill_value=False)
@@ -251,11 +266,19 @@ class Liquidity(Screen):
             else pd.Series(False, index=ids)
         )
         text = pd.Series("", index=ids)
-        text[low_falr] = "FALR " + falr[low_falr].map("{:.2f}".format) + f" < {self.min_falr:g}"
+        if low_falr.any():
+            text[low_falr] = "FALR " + falr[low_falr].map("{:.2f}".format) + f" < {self.min_falr:g}"
         text[thin & ~low_falr] = (
             f"fewer than {self.min_monthly_volume:,.0f} shares traded in one of the last {self.months} months"
         )
-        return reasons_for(low_falr | thin, lambda bad: text[bad])
+        if low_adv.any():
+            average = view.average_volume(ids[low_adv], self.volume_sessions)
+            text[low_adv & ~thin] = (
+                "average daily volume "
+                + average.map("{:,.0f}".format)
+                + f" < {self.min_average_volume:,.0f} shares over {self.volume_sessions} sessions"
+            )
+        return reasons_for(low_falr | thin | low_adv, lambda bad: text[bad])
 
 
 @attrs.frozen(kw_only=True)

@@ -337,6 +337,11 @@ def test_russell_annual_calendar_1_3() -> None:
         f"{r.effective_date:%Y-%m-%d}": f"{r.announcement_date:%Y-%m-%d}" for r in reviews.itertuples()
     }
     assert (announced["2024-06-28"], announced["2025-06-27"]) == ("2024-05-24", "2025-05-23")
+    # With May rank days the lists came two weeks before: Fri 10 Jun 2016, Fri 8 Jun 2018.
+    assert (announced["2016-06-24"], announced["2018-06-22"]) == ("2016-06-10", "2018-06-08")
+    early = schedule.reviews(get_calendar("XNYS"), dt.date(1995, 1, 1), dt.date(2026, 12, 31))
+    assert (early["rank_date"] <= early["announcement_date"]).all()
+    assert (early["announcement_date"] <= early["effective_date"]).all()
     assert len(reviews) == 21  # 2007-2026 June reviews plus December 2026
 
 

@@ -169,7 +169,12 @@ class RussellAnnual(Schedule):
     announce_weeks_before: int = attrs.field(
         default=5,
         validator=attrs.validators.ge(0),
-        metadata={"help": "weeks from preliminary lists to the effective date"},
+        metadata={"help": "weeks from preliminary lists to the effective date (April rank days)"},
+    )
+    announce_weeks_before_may: int = attrs.field(
+        default=2,
+        validator=attrs.validators.ge(0),
+        metadata={"help": "the same while the rank day was in May (2016: 10 June for 24 June)"},
     )
     rank_day_overrides: tuple[RankDayOverride, ...] = attrs.field(
         factory=tuple,
@@ -207,7 +212,10 @@ class RussellAnnual(Schedule):
             effective = calendar.nth_weekday(year, 6, 4, 4)
             month = 4 if year >= self.april_rank_day_from else 5
             rank = overrides.get(year, calendar.last_session_of_month(year, month))
-            rows.append((calendar.on_or_before(rank), self._weeks_before(calendar, effective), effective))
+            weeks = self.announce_weeks_before if month == 4 else self.announce_weeks_before_may
+            rank = calendar.on_or_before(rank)
+            announced = max(rank, self._weeks_before(calendar, effective, weeks))
+            rows.append((rank, announced, effective))
             kinds.append("reconstitution")
             december = self.december_from is not None and year >= self.december_from
             if december:

@@ -177,11 +177,21 @@ class Seasoning(Screen):
         validator=attrs.validators.gt(0),
         metadata={"help": "minimum sessions since listing, the rank date included"},
     )
+    seasoned_at_data_start: bool = attrs.field(
+        default=True,
+        metadata={
+            "help": "a security already priced on the data's first session listed before the data "
+            "starts: count it as seasoned"
+        },
+    )
 
     def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
         age = view.sessions_listed(candidates.index)
+        young = age < self.min_sessions
+        if self.seasoned_at_data_start:
+            young &= candidates["listing_date"] > view.data_sessions[0]
         return reasons_for(
-            age < self.min_sessions,
+            young,
             lambda bad: "listed " + age[bad].astype(str) + f" sessions < {self.min_sessions}",
         )
 

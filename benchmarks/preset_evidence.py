@@ -10,15 +10,13 @@ Prints Markdown. Takes about ten minutes on two cores (the market load is shared
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import sys
 import time
 
+import indexsmith
 import numpy as np
 import pandas as pd
-
-import indexsmith
 from indexsmith.definition import read_preset
 from indexsmith.demo import demo_market
 from indexsmith.turnover import annual_turnover, review_turnover

@@ -104,7 +104,7 @@ def main() -> None:
 
     crsp = results["crsp-us-style"]
     shares = []
-    for date, frame in crsp["crsp-us-total-market-style"].constituents.groupby("effective_date"):
+    for _date, frame in crsp["crsp-us-total-market-style"].constituents.groupby("effective_date"):
         view = market.view(frame["rank_date"].iloc[0])
         cap = view.company_market_cap(frame["security_id"]).to_numpy() * frame["fraction"].to_numpy()
         by_company = pd.Series(cap, index=frame["company_id"].to_numpy())

@@ -9,6 +9,8 @@ comparison, so only trades made at reviews count, not corporate-event trades.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -35,7 +37,7 @@ def review_turnover(constituents: pd.DataFrame, market: Market) -> pd.DataFrame:
     }
     kinds = constituents.drop_duplicates("effective_date").set_index("effective_date")["review"]
     rows = []
-    for before, after in zip(dates, dates[1:], strict=False):
+    for before, after in itertools.pairwise(dates):
         old, new = weights[before], weights[after]
         view = market.view(after)
         alive = old.index[isin(old.index, view.securities.index)]

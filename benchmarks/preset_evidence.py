@@ -36,7 +36,7 @@ def companies(frame: pd.DataFrame) -> pd.Series:
 
 def describe(result, market, seconds: float) -> list[str]:  # type: ignore[no-untyped-def]
     lines = []
-    for index_id in result.index_ids:
+    for index_id in result.indices:
         c = result[index_id].constituents
         recon = c[c["review"] == "reconstitution"]
         n_recon, n_all = companies(recon), companies(c)

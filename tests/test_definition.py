@@ -307,3 +307,38 @@ def test_incompatible_components_are_refused(plugins: Plugins) -> None:
     ]
     packeted["bucketing"]["params"]["packet"] = 1.0
     load({"index": packeted}, plugins)
+
+
+def test_more_incompatible_combinations_are_refused(plugins: Plugins, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    base = {
+        "id": "x",
+        "schedule": {"use": "monthly"},
+        "ranking": {"use": "company-market-cap"},
+        "bucketing": {
+            "use": "cumulative-bands",
+            "params": {"segments": [{"name": "top", "upper": 70}, {"name": "rest", "upper": 100}]},
+        },
+        "weighting": {"use": "equal"},
+    }
+    assert problems({"index": base}, plugins) == [
+        "equal weighting gives every company 1/N and cannot hold the half positions packeting creates — set "
+        "packet = 1 or weight by cap at $.index.weighting"
+    ]
+    tiers = dict(
+        base, bucketing={"use": "count-tiers", "params": {"tiers": [{"name": "a", "count": 5}], "packet": 0.5}}
+    )
+    assert problems({"index": tiers}, plugins) == [
+        "count tiers place whole companies by rank, so they cannot packet; use the 'cumulative-bands' bucketing "
+        "for CRSP-style packeting or leave 'packet' out at $.index.bucketing.params"
+    ]
+    members = tmp_path / "members.csv"
+    members.write_text("date,security_id,action\n2024-01-02,A,add\n")
+    scheduled = dict(
+        base,
+        schedule={"use": "on-membership-change", "params": {"file": str(members)}},
+        bucketing={"use": "all"},
+    )
+    assert problems({"index": scheduled}, plugins) == [
+        "the 'on-membership-change' schedule reviews only on the dates of a membership file; pair it with the "
+        "'committee-list' bucketing or use a calendar schedule at $.index.schedule"
+    ]

@@ -77,3 +77,32 @@ def test_data_format_documents_every_column() -> None:
         assert f"## `{table}`" in text
         for column in columns:
             assert f"| `{column.name}` |" in text, f"{table}.{column.name} is not documented"
+
+
+def test_cross_family_index_of_the_presets_page(demo, plugins: Plugins, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+    from indexsmith.definition import read_preset
+
+    (text,) = blocks(ROOT / "docs" / "presets.md", "toml")
+    result = indexsmith.build(parse_text(text, "toml", "presets.md"), demo, plugins=plugins)["profitable-small-equal"]
+    c = result.constituents
+    assert c["effective_date"].nunique() == 12  # quarterly, 2019-2021 on the small market
+    assert set(c["bucket"]) == {"small"}
+    assert c["weight"].max() <= 0.02 + 1e-12
+    assert c.groupby("effective_date")["weight"].sum().round(12).eq(1).all()
+    # Every company added passed the profitability screen on its rank date.
+    added = c[c["change"] == "addition"]
+    for rank_date, rows in added.groupby("rank_date"):
+        view = demo.view(rank_date)
+        assert (view.ttm(rows["security_id"]) > 0).all()
+        assert (view.latest_fundamental(rows["security_id"], "net_income") > 0).all()
+    # The same file with packets of one half is refused, with the message the page shows.
+    bad = tmp_path / "profitable-small-equal.toml"
+    bad.write_text(text.replace("params.packet = 1  ", "params.packet = 0.5"))
+    out = CliRunner().invoke(cli, ["validate", str(bad)])
+    page = (ROOT / "docs" / "presets.md").read_text(encoding="utf-8")
+    assert out.exit_code == 1
+    assert out.output.strip().replace(str(bad), bad.name) in page
+    # Every preset id of the page exists.
+    for preset_id in re.findall(r"`([a-z0-9-]+-style)`", page):
+        read_preset(preset_id)

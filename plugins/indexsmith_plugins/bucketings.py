@@ -128,8 +128,17 @@ class CountTiers(Bucketing):
             "help": "list of {rank, width}: bands around breakpoints, e.g. [{rank = 1000, width = 2.5}]"
         },
     )
+    packet: float = attrs.field(
+        default=1.0,
+        metadata={"help": "always 1: count tiers move whole companies (packeting needs cumulative-bands)"},
+    )
 
     def __attrs_post_init__(self) -> None:
+        if self.packet != 1:
+            raise ValueError(
+                "count tiers place whole companies by rank, so they cannot packet; use the "
+                "'cumulative-bands' bucketing for CRSP-style packeting or leave 'packet' out"
+            )
         breakpoints = np.cumsum([t.count for t in self.tiers])[:-1].tolist()
         for band in self.bands:
             if band.rank not in breakpoints:

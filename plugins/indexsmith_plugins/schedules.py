@@ -10,9 +10,9 @@ import datetime as dt
 
 import attrs
 import pandas as pd
-from indexsmith import Schedule, TradingCalendar, hookimpl
+from indexsmith import Component, Schedule, TradingCalendar, hookimpl
 
-from indexsmith_plugins.bucketings import read_membership
+from indexsmith_plugins.bucketings import CommitteeList, read_membership
 
 
 def _frame(
@@ -257,6 +257,14 @@ class OnMembershipChange(Schedule):
 
     def __attrs_post_init__(self) -> None:
         read_membership(self.file)
+
+    def check_compatible(self, stages: dict[str, Component]) -> str | None:
+        bucketing = stages.get("bucketing")
+        if not isinstance(bucketing, CommitteeList):
+            return "the 'on-membership-change' schedule reviews only on the dates of a membership file; pair it with the 'committee-list' bucketing or use a calendar schedule"
+        if bucketing.file != self.file:
+            return f"the schedule reads {self.file} but the committee-list bucketing reads {bucketing.file}; use one membership file"
+        return None
 
     def reviews(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
         table = read_membership(self.file)

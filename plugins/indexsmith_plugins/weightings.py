@@ -43,6 +43,11 @@ class EqualWeight(Weighting):
         companies = members["company_id"].nunique()
         return share_of_company / companies
 
+    def check_compatible(self, stages: dict[str, Component]) -> str | None:
+        if getattr(stages.get("bucketing"), "packet", 1) != 1:
+            return "equal weighting gives every company 1/N and cannot hold the half positions packeting creates — set packet = 1 or weight by cap"
+        return None
+
 
 @attrs.frozen(kw_only=True)
 class PriceWeight(Weighting):

@@ -34,6 +34,14 @@ def demo(demo_tables: dict[str, pd.DataFrame]) -> Market:
     return Market.from_frames(demo_tables, source="demo-small")
 
 
+@pytest.fixture(scope="session")
+def full_market() -> Market:
+    """The full demo market, through the cache as users get it (~40 s the first time)."""
+    from indexsmith.demo import demo_market
+
+    return demo_market("full")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Session-wide, so that session fixtures (the full demo market) use it too. CI sets

@@ -325,7 +325,8 @@ def test_more_incompatible_combinations_are_refused(plugins: Plugins, tmp_path) 
         "packet = 1 or weight by cap at $.index.weighting"
     ]
     tiers = dict(
-        base, bucketing={"use": "count-tiers", "params": {"tiers": [{"name": "a", "count": 5}], "packet": 0.5}}
+        base,
+        bucketing={"use": "count-tiers", "params": {"tiers": [{"name": "a", "count": 5}], "packet": 0.5}},
     )
     assert problems({"index": tiers}, plugins) == [
         "count tiers place whole companies by rank, so they cannot packet; use the 'cumulative-bands' bucketing "

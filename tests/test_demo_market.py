@@ -71,12 +71,6 @@ def test_cache_is_used_once_generated(tmp_path: Path, monkeypatch: pytest.Monkey
 # -- the full market ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def full_market() -> Market:
-    """The full demo market, through the cache as users get it (~40 s the first time)."""
-    return demo_market("full")
-
-
 @pytest.mark.parametrize("date", CALIBRATION_DATES)
 def test_full_market_calibration(full_market: Market, date: str) -> None:
     figures = calibration(full_market, date)

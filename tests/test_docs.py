@@ -84,7 +84,9 @@ def test_cross_family_index_of_the_presets_page(demo, plugins: Plugins, tmp_path
     from indexsmith.definition import read_preset
 
     (text,) = blocks(ROOT / "docs" / "presets.md", "toml")
-    result = indexsmith.build(parse_text(text, "toml", "presets.md"), demo, plugins=plugins)["profitable-small-equal"]
+    result = indexsmith.build(parse_text(text, "toml", "presets.md"), demo, plugins=plugins)[
+        "profitable-small-equal"
+    ]
     c = result.constituents
     assert c["effective_date"].nunique() == 12  # quarterly, 2019-2021 on the small market
     assert set(c["bucket"]) == {"small"}

@@ -287,13 +287,14 @@ def components(kind: str | None, as_json: bool, markdown: bool) -> None:
 
 
 @cli.command()
-def presets() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def presets(as_json: bool) -> None:
     """List the definitions shipped with indexsmith (use an id with 'build').
 
     A family preset builds all its indices; each index id builds that index alone."""
     from indexsmith.definition import IndexDefinition, parse_definition, preset_catalogue, read_preset
 
-    table = Table("id", "name", "builds")
+    rows: list[dict[str, Any]] = []
     for preset, (file_id, index_id) in sorted(
         preset_catalogue().items(), key=lambda kv: (kv[1][0], kv[1][1] or "")
     ):
@@ -303,11 +304,26 @@ def presets() -> None:
             definition = definition.to_family()
         if definition is None:
             continue
-        if index_id is None:
-            table.add_row(preset, definition.name, f"{len(definition.indices)} indices")
-        else:
-            index = definition.indices[0]
-            table.add_row(f"  {preset}", index.name or preset, f"from {file_id}")
+        whole = index_id is None
+        rows.append(
+            {
+                "id": preset,
+                "name": definition.name if whole else (definition.indices[0].name or preset),
+                "file": file_id,
+                "indices": [i.id for i in definition.indices],
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "name", "builds")
+    for row in rows:
+        family = row["id"] == row["file"]
+        table.add_row(
+            row["id"] if family else f"  {row['id']}",
+            row["name"],
+            f"{len(row['indices'])} indices" if family else f"from {row['file']}",
+        )
     stdout.print(table)
 
 

@@ -688,6 +688,7 @@ class CommitteeSelection(Bucketing):
             movers = [c for c, by in released.items() if by in higher and c not in placed and cap[c] <= high]
             candidates = movers + [c for c in cap.index[in_range.to_numpy()] if c not in movers]
             below = list(cap.index[(free & (cap < low)).to_numpy()]) if self.fill_below_range else []
+            below = [c for c in below if released.get(c) != tier.name and c not in movers]
             members = [c for c, name in placed.items() if name == tier.name]
             for _ in range(vacancies):
                 source = candidates if candidates else below

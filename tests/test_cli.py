@@ -45,19 +45,29 @@ def test_build_writes_each_index(data_dir: Path, tmp_path: Path) -> None:
     assert code == 0, stdout
     assert "demo-large: 12 reviews" in stdout
     assert sorted(p.name for p in out.iterdir()) == ["demo-broad-equal", "demo-large", "demo-small"]
-    assert sorted(p.name for p in (out / "demo-large").iterdir()) == [
-        "changes.parquet",
-        "constituents.parquet",
-        "exclusions.parquet",
-        "run.json",
+    files = ["adjustments.parquet", "changes.parquet", "constituents.parquet", "exclusions.parquet"]
+    files += ["levels.parquet", "trades.parquet", "turnover.parquet"]
+    assert sorted(p.name for p in (out / "demo-large").iterdir()) == sorted([*files, "run.json"])
+    levels = pd.read_parquet(out / "demo-large" / "levels.parquet")
+    assert list(levels.columns) == [
+        "date",
+        "price_return",
+        "total_return",
+        "net_total_return",
+        "divisor",
+        "market_value",
     ]
+    assert levels["price_return"].iloc[0] == 1000.0
+    assert levels["date"].is_monotonic_increasing and levels["date"].is_unique
+    assert (levels["total_return"] >= levels["net_total_return"] - 1e-9).all()
+    assert (levels["net_total_return"] >= levels["price_return"] - 1e-9).all()
     constituents = pd.read_parquet(out / "demo-small" / "constituents.parquet")
     assert constituents.groupby("effective_date")["weight"].sum().round(12).eq(1).all()
     assert constituents.groupby("effective_date")["company_id"].nunique().eq(200).all()
     info = json.loads((out / "demo-large" / "run.json").read_text())
     assert info["definition"]["family"]["index"][0]["id"] == "demo-large"
     assert info["data"]["fingerprint"].startswith("sha256:")
-    assert set(info["outputs"]) == {"changes.parquet", "constituents.parquet", "exclusions.parquet"}
+    assert set(info["outputs"]) == set(files)
     # No temporary folder is left behind.
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 

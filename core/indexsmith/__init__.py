@@ -95,13 +95,15 @@ def build(
     start: dt.date | None = None,
     end: dt.date | None = None,
     progress: Any = None,
+    calculate: bool = True,
 ) -> BuildResult:
     """Build every index of a definition on a market.
 
     ``definition`` is a file path, a preset id, a mapping, a definition object or an
     already resolved :class:`Methodology`; ``market`` a :class:`Market` or a market-data
     directory. Returns a :class:`BuildResult`; nothing is written until you call
-    ``result.write(out)``.
+    ``result.write(out)``. With ``calculate`` (the default) every index also gets its
+    daily levels, turnover and trades (:mod:`indexsmith.calculate`).
     """
     from indexsmith import engine, result
 
@@ -109,4 +111,4 @@ def build(
     if not isinstance(market, Market):
         market = load_market(market, calendar=methodology.definition.calendar)
     reviews = engine.run(methodology, market, start=start, end=end, progress=progress)
-    return result.assemble(methodology, market, reviews)
+    return result.assemble(methodology, market, reviews, calculate_levels=calculate)

@@ -30,6 +30,7 @@ import attrs
 import cattrs
 import yaml
 
+from indexsmith.calculate import CalculationOptions
 from indexsmith.components import Component
 from indexsmith.errors import DefinitionError, Problem
 from indexsmith.plugins import ComponentEntry, Plugins, UnknownComponent
@@ -66,6 +67,7 @@ class IndexSpec:
     buckets: list[str] | None = None
     weighting: Use
     capping: Use | None = None
+    calculation: dict[str, Any] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -82,6 +84,7 @@ class _Shared:
     universe: list[ScreenUse] = attrs.field(factory=list)
     ranking: Use
     bucketing: Use
+    calculation: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -344,6 +347,7 @@ class ResolvedIndex:
     buckets: tuple[str, ...]
     weighting: Resolved
     capping: Resolved | None
+    calculation: CalculationOptions = attrs.field(factory=CalculationOptions)
 
 
 @attrs.frozen
@@ -395,6 +399,7 @@ class Methodology:
                         "buckets": list(i.buckets),
                         "weighting": stage(i.weighting),
                         "capping": stage(i.capping) if i.capping else None,
+                        "calculation": CONVERTER.unstructure(attrs.asdict(i.calculation, recurse=False)),
                     }
                     for i in self.indices
                 ],
@@ -532,8 +537,19 @@ def resolve(
                             f"choose from: {', '.join(available_buckets)}",
                         )
                     )
-        if weighting is not None:
-            indices.append(ResolvedIndex(spec, buckets, weighting, capping))
+        settings = {**definition.calculation, **(spec.calculation or {})}
+        if weighting is not None and getattr(weighting.component, "unit_holdings", False):
+            settings.setdefault("unit_holdings", True)
+        calc, calc_problems = structure_params(
+            CalculationOptions,  # type: ignore[arg-type]
+            settings,
+            f"{path}.calculation" if spec.calculation else f"{root}.calculation",
+        )
+        problems.extend(calc_problems)
+        if weighting is not None and calc is not None:
+            indices.append(
+                ResolvedIndex(spec, buckets, weighting, capping, typing.cast(CalculationOptions, calc))
+            )
 
     if not problems:
         stages = {"schedule": schedule, "ranking": ranking, "bucketing": bucketing}

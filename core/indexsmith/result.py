@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from indexsmith.calculate import Calculation, calculate
 from indexsmith.definition import Methodology, ResolvedIndex
 from indexsmith.engine import ReviewOutput, by_security
 from indexsmith.errors import OutputError
@@ -41,6 +42,7 @@ CONSTITUENT_COLUMNS = (
     "bucket",
     "fraction",
     "weight",
+    "index_shares",
     "change",
     "reason",
     "note",
@@ -58,6 +60,14 @@ class IndexResult:
     changes: pd.DataFrame
     exclusions: pd.DataFrame
     run_info: dict[str, Any]
+    #: Daily numbers (see :mod:`indexsmith.calculate`); None when built without calculation.
+    calculation: Calculation | None = None
+
+    @property
+    def levels(self) -> pd.DataFrame:
+        if self.calculation is None:
+            raise ValueError(f"index '{self.index_id}' was built with calculate=False: it has no levels")
+        return self.calculation.levels
 
     def at(self, review: dt.date | str | pd.Timestamp) -> pd.DataFrame:
         """Constituents of the review whose rank or effective date is ``review``."""
@@ -79,11 +89,22 @@ class IndexResult:
         """Write this index's files into an existing directory."""
         directory = Path(directory)
         outputs = {}
-        for name, frame in (
+        tables = [
             ("constituents", self.constituents),
             ("changes", self.changes),
             ("exclusions", self.exclusions),
-        ):
+        ]
+        if self.calculation is not None:
+            calc = self.calculation
+            tables += [
+                ("levels", calc.levels),
+                ("turnover", calc.turnover),
+                ("trades", calc.trades),
+                ("adjustments", calc.events),
+            ]
+            if len(calc.stale):
+                tables.append(("stale_prices", calc.stale))
+        for name, frame in tables:
             path = directory / f"{name}.parquet"
             write_parquet(frame, path)
             outputs[path.name] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
@@ -160,7 +181,9 @@ class atomic_directory:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def assemble(methodology: Methodology, market: Market, reviews: list[ReviewOutput]) -> BuildResult:
+def assemble(
+    methodology: Methodology, market: Market, reviews: list[ReviewOutput], *, calculate_levels: bool = True
+) -> BuildResult:
     """Turn the engine's per-review outputs into result tables."""
     from indexsmith import __version__
 
@@ -184,6 +207,12 @@ def assemble(methodology: Methodology, market: Market, reviews: list[ReviewOutpu
     buckets = [by_security(output.assignment)["bucket"] for output in reviews]  # once, for every index
     for index in methodology.indices:
         constituents, changes = _index_tables(index, reviews, buckets)
+        calculation = None
+        if calculate_levels:
+            calculation = calculate(constituents, market, index.calculation)
+            shares = calculation.holdings.set_index(["effective_date", "security_id"])["index_shares"]
+            keys = pd.MultiIndex.from_frame(constituents[["effective_date", "security_id"]])
+            constituents["index_shares"] = shares.reindex(keys).to_numpy()
         components = [
             c.provenance()
             for c in (
@@ -201,7 +230,9 @@ def assemble(methodology: Methodology, market: Market, reviews: list[ReviewOutpu
             **base_info,
             "components": components,
         }
-        indices[index.spec.id] = IndexResult(index.spec.id, constituents, changes, exclusions, info)
+        indices[index.spec.id] = IndexResult(
+            index.spec.id, constituents, changes, exclusions, info, calculation
+        )
     return BuildResult(methodology.definition.id, indices)
 
 

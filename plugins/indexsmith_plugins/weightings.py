@@ -6,6 +6,8 @@ a bucketing splits it between indices); weights scale with it.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
 import numpy as np
 import pandas as pd
@@ -52,7 +54,9 @@ class EqualWeight(Weighting):
 @attrs.frozen(kw_only=True)
 class PriceWeight(Weighting):
     """Dow-style price weighting: weight proportional to the share price (one unit of
-    each member)."""
+    each member; the calculation holds units and adjusts its divisor, §4.2)."""
+
+    unit_holdings: ClassVar[bool] = True
 
     def weigh(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
         return normalise(view.close(members.index))

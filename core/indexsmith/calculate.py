@@ -1,0 +1,686 @@
+"""Index calculation: divisor-continuous levels, returns, corporate actions, turnover and
+costs (methodologies.md §4 and §6).
+
+A methodology decides target weights at each review; :func:`calculate` turns them into the
+daily numbers an index provider publishes:
+
+* **Holdings.** At each effective date (after the close) index shares are set from the
+  target weights at that close: ``q_i = w_i · MV / P_i``, so the market value and the
+  level do not move and the weights equal the targets exactly. A price-weighted index
+  (``unit_holdings``) holds one share of each member instead and its divisor absorbs the
+  change (Dow style: ``D_new = D_old · ΣP_new / ΣP_old``, §4.2).
+* **Levels.** ``level = Σ q_i P_i / D``; the divisor changes only to keep the level
+  unchanged across rebalances, membership changes and corporate actions.
+* **Corporate actions** (from the market data; §6.4). Split or reverse split on its
+  ex-date: index shares scale by the ratio (a unit-holdings index adjusts its divisor
+  instead). Special dividend: the price-return divisor falls by its value. Spin-off: the
+  new company enters on the ex-date at price 0 with ``ratio`` shares per parent share
+  (the level does not move) and leaves at the next review unless the methodology keeps
+  it (for unit holdings the divisor adjusts for the parent's price drop). Cash
+  acquisition: removed at the deal price after its last close. Stock acquisition: the
+  acquirer's index shares grow by ``ratio`` per target share if it is held, otherwise the
+  target is removed at the value of the consideration. Other delistings: removed at the
+  last close, or at zero for bankruptcies with ``bankruptcy_at_zero``. Members that leave
+  between reviews are not replaced.
+* **Returns.** Price return from the levels; total return reinvests regular cash
+  dividends across the index on the ex-date (special dividends are already reinvested by
+  the price-return divisor); net total return reinvests them less ``withholding``.
+* **Turnover and costs.** At each review the one-way turnover ``½ Σ |w_new − w_drifted|``
+  (drifted weights are the old holdings at the effective-date close), a trade list, and
+  optionally costs (bps per side plus an impact term growing with participation in
+  average daily dollar volume) and an annual fee, giving a ``net_of_costs`` series.
+
+The loop runs over event dates only (reviews and corporate actions of held securities);
+between events the levels of all sessions come from one matrix product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from indexsmith.errors import DataError, Problem
+from indexsmith.market import Market
+
+SESSIONS_PER_YEAR = 252
+LEVEL_COLUMNS = (
+    "date",
+    "price_return",
+    "total_return",
+    "net_total_return",
+    "divisor",
+    "market_value",
+    "net_of_costs",
+)
+
+
+def _ge0(help: str, default: float = 0.0) -> Any:
+    return attrs.field(default=default, validator=attrs.validators.ge(0), metadata={"help": help})
+
+
+@attrs.frozen(kw_only=True)
+class CalculationOptions:
+    """How levels are computed (``[index.calculation]`` or ``[family.calculation]`` in a
+    definition); every field has an index-industry default."""
+
+    base_value: float = attrs.field(
+        default=1000.0,
+        validator=attrs.validators.gt(0),
+        metadata={"help": "level on the first effective date"},
+    )
+    withholding: float = attrs.field(
+        default=0.30,
+        validator=[attrs.validators.ge(0), attrs.validators.le(1)],
+        metadata={
+            "help": "share of dividends withheld in the net total return (US default for non-residents: 0.30)"
+        },
+    )
+    missing_prices: str = attrs.field(
+        default="carry",
+        validator=attrs.validators.in_(["carry", "fail"]),
+        metadata={
+            "help": "a member without a close on a session: 'carry' the last close (recorded) or 'fail'"
+        },
+    )
+    unit_holdings: bool = attrs.field(
+        default=False, metadata={"help": "hold one share of each member (set for price weighting)"}
+    )
+    initial_divisor: float | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.gt(0)),
+        metadata={"help": "start from this divisor instead of base_value (to continue a published index)"},
+    )
+    bankruptcy_at_zero: bool = attrs.field(
+        default=False, metadata={"help": "remove members delisted for bankruptcy at price 0"}
+    )
+    cost_bps: float = _ge0("trading cost per side, basis points of value traded")
+    impact_bps: float = _ge0("market impact in bps at 100% participation in average daily dollar volume")
+    aum: float = attrs.field(
+        default=1e9,
+        validator=attrs.validators.gt(0),
+        metadata={"help": "fund size in USD, for participation"},
+    )
+    adv_sessions: int = attrs.field(
+        default=20, validator=attrs.validators.gt(0), metadata={"help": "sessions of average dollar volume"}
+    )
+    fee: float = _ge0("annual fee (expense ratio) accrued daily in net_of_costs, e.g. 0.0009")
+
+    @property
+    def has_costs(self) -> bool:
+        return bool(self.cost_bps or self.impact_bps or self.fee)
+
+
+@attrs.frozen
+class Calculation:
+    """The daily numbers of one index."""
+
+    levels: pd.DataFrame
+    holdings: pd.DataFrame
+    turnover: pd.DataFrame
+    trades: pd.DataFrame
+    events: pd.DataFrame
+    stale: pd.DataFrame
+
+
+class _Book:
+    """Holdings of the index: market positions and index shares, kept in step."""
+
+    def __init__(self) -> None:
+        self.pos = np.zeros(0, dtype=np.int64)
+        self.q = np.zeros(0)
+
+    def set(self, pos: np.ndarray, q: np.ndarray) -> None:
+        self.pos, self.q = pos.astype(np.int64), q.astype(float)
+
+    def index_of(self, position: int) -> int:
+        hit = np.flatnonzero(self.pos == position)
+        return int(hit[0]) if len(hit) else -1
+
+    def drop(self, i: int) -> None:
+        self.pos = np.delete(self.pos, i)
+        self.q = np.delete(self.q, i)
+
+    def add(self, position: int, shares: float) -> None:
+        i = self.index_of(position)
+        if i >= 0:
+            self.q[i] += shares
+        else:
+            self.pos = np.append(self.pos, position)
+            self.q = np.append(self.q, shares)
+
+
+class _Prices:
+    """Closes of held securities, with missing closes carried (and recorded) or refused."""
+
+    def __init__(self, market: Market, option: str) -> None:
+        self.market = market
+        self.panel = market.daily
+        self.option = option
+        self.stale: list[tuple[pd.Timestamp, str]] = []
+
+    def block(self, sessions: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        prices = self.panel.get("close", sessions, pos) if len(pos) else np.zeros((len(sessions), 0))
+        observed = self.panel.get("observed", sessions, pos) if len(pos) else np.zeros((len(sessions), 0))
+        missing = np.isnan(prices) | (np.nan_to_num(observed) == 0)
+        if missing.any():
+            prices = self._fill(prices, missing, sessions, pos)
+        return prices
+
+    def _fill(
+        self, prices: np.ndarray, missing: np.ndarray, sessions: np.ndarray, pos: np.ndarray
+    ) -> np.ndarray:
+        ids = self.market.security_ids
+        dates = self.market.sessions
+        for r, c in zip(*np.nonzero(missing), strict=True):
+            sid, when = ids[pos[c]], dates[sessions[r]]
+            if self.option == "fail":
+                raise DataError(
+                    [
+                        Problem(
+                            f"member {sid} has no close on {when:%Y-%m-%d}",
+                            "prices",
+                            "add the close, or calculate with missing_prices = 'carry' to carry the last one",
+                        )
+                    ]
+                )
+            if np.isnan(prices[r, c]) and self.panel.first_session[pos[c]] > sessions[r]:
+                prices[r, c] = 0.0  # a spun-off company not trading yet is carried at zero (§3.6)
+                continue
+            if np.isnan(prices[r, c]):  # past its last price: carry that
+                last = int(self.panel.last_session[pos[c]])
+                if last < 0 or last > sessions[r]:
+                    raise DataError(
+                        [
+                            Problem(
+                                f"member {sid} has no close on or before {when:%Y-%m-%d}",
+                                "prices",
+                                "check the constituents' effective dates against the prices",
+                            )
+                        ]
+                    )
+                prices[r, c] = float(self.panel.get("close", last, np.array([pos[c]]))[0])
+            self.stale.append((when, sid))
+        return prices
+
+
+def _corporate_events(market: Market) -> pd.DataFrame:
+    """Corporate actions and special dividends as events keyed by session and position."""
+    ids = market.security_ids
+    actions = market.corporate_actions
+    actions = actions[
+        actions["action"].isin(["split", "spin-off", "cash-acquisition", "stock-acquisition", "delisting"])
+    ]
+    specials = market.dividends[market.dividends["kind"] == "special"]
+    frames = [
+        pd.DataFrame(
+            {
+                "date": actions["date"].to_numpy(),
+                "security_id": actions["security_id"].to_numpy(dtype=object),
+                "action": actions["action"].to_numpy(dtype=object),
+                "ratio": actions["ratio"].to_numpy(dtype=float),
+                "cash": actions["cash"].to_numpy(dtype=float),
+                "other": actions["acquirer_id"].fillna(actions["new_security_id"]).to_numpy(dtype=object),
+                "reason": actions["reason"].to_numpy(dtype=object),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "date": specials["ex_date"].to_numpy(),
+                "security_id": specials["security_id"].to_numpy(dtype=object),
+                "action": "special-dividend",
+                "ratio": np.nan,
+                "cash": specials["amount"].to_numpy(dtype=float),
+                "other": None,
+                "reason": None,
+            }
+        ),
+    ]
+    events = pd.concat(frames, ignore_index=True)
+    events["session"] = market.sessions.searchsorted(pd.DatetimeIndex(events["date"]))
+    events["pos"] = ids.get_indexer(events["security_id"])
+    return events.sort_values(["session", "pos", "action"], kind="stable").reset_index(drop=True)
+
+
+def calculate(
+    constituents: pd.DataFrame,
+    market: Market,
+    options: CalculationOptions | None = None,
+    *,
+    end: pd.Timestamp | None = None,
+) -> Calculation:
+    """Daily levels of one index from its constituents (one weight per security and
+    effective date, as in ``IndexResult.constituents``)."""
+    options = options or CalculationOptions()
+    sessions = market.sessions
+    ids = market.security_ids
+    if constituents.empty:
+        raise DataError([Problem("the index has no constituents to calculate", "constituents")])
+    reviews = {
+        int(sessions.get_loc(pd.Timestamp(date))): frame
+        for date, frame in constituents.groupby("effective_date", sort=True)
+    }
+    kinds = (
+        constituents.drop_duplicates("effective_date").set_index("effective_date")["review"]
+        if "review" in constituents
+        else None
+    )
+    first = min(reviews)
+    last = (
+        len(sessions) - 1 if end is None else int(sessions.searchsorted(pd.Timestamp(end), side="right")) - 1
+    )
+    events = _corporate_events(market)
+    events = events[(events["session"] > first) & (events["session"] <= last)]
+    delist = market.securities["delisting_date"]
+    delisted_at = pd.Series(
+        sessions.searchsorted(pd.DatetimeIndex(delist.fillna(pd.Timestamp.max.normalize())).to_numpy()),
+        index=ids,
+    )
+    div = market.dividends[market.dividends["kind"] == "regular"]
+    div_session = sessions.searchsorted(pd.DatetimeIndex(div["ex_date"]))
+    div_pos = ids.get_indexer(div["security_id"])
+    div_amount = div["amount"].to_numpy(dtype=float)
+    order = np.argsort(div_session, kind="stable")
+    div_session, div_pos, div_amount = div_session[order], div_pos[order], div_amount[order]
+    adv = market.daily
+
+    prices = _Prices(market, options.missing_prices)
+    book = _Book()
+    divisor = 1.0
+    pr = tr = ntr = net = float("nan")
+    out_dates: list[np.ndarray] = []
+    out_cols: dict[str, list[np.ndarray]] = {
+        k: []
+        for k in (
+            "price_return",
+            "total_return",
+            "net_total_return",
+            "divisor",
+            "market_value",
+            "net_of_costs",
+        )
+    }
+    holdings_rows: list[pd.DataFrame] = []
+    turnover_rows: list[tuple[Any, ...]] = []
+    trade_rows: list[pd.DataFrame] = []
+    event_rows: list[tuple[Any, ...]] = []
+
+    def close_of(position: int, session: int) -> float:
+        return float(prices.block(np.array([session]), np.array([position]))[0, 0])
+
+    def market_value(session: int) -> float:
+        return float(prices.block(np.array([session]), book.pos)[0] @ book.q) if len(book.pos) else 0.0
+
+    def adjust(session: int, sid: str, what: str, before: float, after: float) -> None:
+        nonlocal divisor
+        if not after > 0 or not before > 0:
+            raise DataError(
+                [
+                    Problem(
+                        f"{what} of {sid} on {sessions[session]:%Y-%m-%d} leaves market value {after:,.4f}: the divisor would be {divisor * after / before if before else float('nan'):.6g}",
+                        "corporate_actions",
+                        "check the action's ratio, cash and dates",
+                    )
+                ]
+            )
+        new = divisor * after / before
+        event_rows.append((sessions[session], sid, what, divisor, new))
+        divisor = new
+
+    def rebalance(session: int, frame: pd.DataFrame) -> None:
+        nonlocal divisor, pr, tr, ntr, net
+        target = frame.groupby("security_id", sort=False)["weight"].sum()
+        pos = ids.get_indexer(target.index)
+        unknown = target.index[pos < 0]
+        if len(unknown):
+            raise DataError(
+                [
+                    Problem(
+                        f"constituent {unknown[0]} on {sessions[session]:%Y-%m-%d} is not in the market data",
+                        "constituents",
+                    )
+                ]
+            )
+        # A member delisted between the rank date and this close is not bought.
+        alive = delisted_at.to_numpy()[pos] > session
+        if not alive.all():
+            for sid in target.index[~alive]:
+                event_rows.append(
+                    (
+                        sessions[session],
+                        sid,
+                        "not added: delisted before the effective date",
+                        divisor,
+                        divisor,
+                    )
+                )
+            target, pos = target[alive] / target[alive].sum(), pos[alive]
+        p_new = prices.block(np.array([session]), pos)[0]
+        old_pos, old_q = book.pos.copy(), book.q.copy()
+        mv_old = market_value(session)
+        w = target.to_numpy(dtype=float)
+        if np.isnan(pr):  # the first effective date
+            if options.unit_holdings:
+                q = np.ones(len(pos))
+                divisor = options.initial_divisor or float(p_new @ q) / options.base_value
+            else:
+                divisor = options.initial_divisor or 1.0
+                q = w * options.base_value * divisor / p_new
+            book.set(pos, q)
+            mv_new = float(p_new @ book.q)
+            pr = tr = ntr = net = mv_new / divisor
+            cost = 0.0
+            one_way = float("nan")
+        else:
+            if options.unit_holdings:
+                q = np.ones(len(pos))
+                mv_new = float(p_new @ q)
+                adjust(session, "", "membership", mv_old, mv_new)
+            else:
+                q = w * mv_old / p_new
+            # Drifted weights of the old holdings at this close, on the union of names.
+            union = np.union1d(old_pos, pos)
+            p_union = prices.block(np.array([session]), union)[0]
+            old_shares = pd.Series(old_q, index=old_pos).reindex(union, fill_value=0.0).to_numpy()
+            new_shares = pd.Series(q, index=pos).reindex(union, fill_value=0.0).to_numpy()
+            if options.unit_holdings:  # compare weights, not unit counts
+                new_shares = new_shares * mv_old / float(p_new @ q)
+            drifted = old_shares * p_union / mv_old
+            weights_new = new_shares * p_union / mv_old
+            traded = (new_shares - old_shares) * p_union / mv_old
+            one_way = 0.5 * float(np.abs(weights_new - drifted).sum())
+            cost = 0.0
+            if options.cost_bps or options.impact_bps:
+                dollar_adv = np.nanmean(
+                    adv.get(
+                        "close", np.arange(max(0, session - options.adv_sessions + 1), session + 1), union
+                    )
+                    * adv.get(
+                        "volume", np.arange(max(0, session - options.adv_sessions + 1), session + 1), union
+                    ),
+                    axis=0,
+                )
+                participation = np.abs(traded) * options.aum / np.where(dollar_adv > 0, dollar_adv, np.nan)
+                per_name = (
+                    np.abs(traded)
+                    * (options.cost_bps + options.impact_bps * np.nan_to_num(participation, nan=1.0))
+                    / 1e4
+                )
+                cost = float(per_name.sum())
+                net *= 1.0 - cost
+            changed = np.abs(new_shares - old_shares) > 0
+            trade_rows.append(
+                pd.DataFrame(
+                    {
+                        "effective_date": sessions[session],
+                        "security_id": ids[union[changed]],
+                        "index_shares_before": old_shares[changed],
+                        "index_shares_after": new_shares[changed]
+                        if not options.unit_holdings
+                        else pd.Series(q, index=pos).reindex(union, fill_value=0.0).to_numpy()[changed],
+                        "traded_value": traded[changed],
+                    }
+                )
+            )
+            book.set(pos, q)
+        kind = kinds.get(sessions[session], "reconstitution") if kinds is not None else "reconstitution"
+        turnover_rows.append(
+            (sessions[session], kind, one_way, 2 * one_way if one_way == one_way else one_way, cost)
+        )
+        holdings_rows.append(
+            pd.DataFrame(
+                {"effective_date": sessions[session], "security_id": ids[book.pos], "index_shares": book.q}
+            )
+        )
+
+    def run_segment(a: int, b: int) -> None:
+        """Sessions a..b with fixed holdings: levels and dividend reinvestment."""
+        nonlocal pr, tr, ntr, net
+        if b < a:
+            return
+        days = np.arange(a, b + 1)
+        block = prices.block(days, book.pos)
+        mv = block @ book.q if len(book.pos) else np.zeros(len(days))
+        level = mv / divisor
+        # Regular dividends of held securities, in index points per day.
+        lo, hi = np.searchsorted(div_session, a), np.searchsorted(div_session, b, side="right")
+        slot = pd.Series(np.arange(len(book.pos)), index=book.pos)
+        points = np.zeros(len(days))
+        if hi > lo:
+            where = slot.reindex(div_pos[lo:hi]).to_numpy()
+            held = ~np.isnan(where)
+            np.add.at(
+                points,
+                div_session[lo:hi][held] - a,
+                div_amount[lo:hi][held] * book.q[where[held].astype(int)] / divisor,
+            )
+        prev = np.concatenate([[pr], level[:-1]])
+        growth = (level + points) / prev
+        net_growth = (level + points * (1 - options.withholding)) / prev
+        tr_series = tr * np.cumprod(growth)
+        ntr_series = ntr * np.cumprod(net_growth)
+        fee = (1 - options.fee / SESSIONS_PER_YEAR) ** np.arange(1, len(days) + 1)
+        net_series = net * np.cumprod(growth) * fee
+        out_dates.append(days)
+        out_cols["price_return"].append(level)
+        out_cols["total_return"].append(tr_series)
+        out_cols["net_total_return"].append(ntr_series)
+        out_cols["divisor"].append(np.full(len(days), divisor))
+        out_cols["market_value"].append(mv)
+        out_cols["net_of_costs"].append(net_series)
+        pr, tr, ntr, net = (
+            float(level[-1]),
+            float(tr_series[-1]),
+            float(ntr_series[-1]),
+            float(net_series[-1]),
+        )
+
+    def before_open(session: int, rows: pd.DataFrame) -> None:
+        """Ex-date adjustments, made with the previous close."""
+        nonlocal divisor
+        prev = session - 1
+        for row in rows.itertuples(index=False):
+            i = book.index_of(row.pos)
+            if i < 0:
+                continue
+            sid = row.security_id
+            if not prices.panel.get("observed", session, np.array([row.pos]))[0] == 1:
+                raise DataError(
+                    [
+                        Problem(
+                            f"{row.action} of member {sid} on {sessions[session]:%Y-%m-%d}, a session without a price for it",
+                            "corporate_actions",
+                            "date the action on its ex-date, a session the security traded",
+                        )
+                    ]
+                )
+            if row.action == "split":
+                if not row.ratio > 0:
+                    raise DataError(
+                        [
+                            Problem(
+                                f"split of {sid} on {sessions[session]:%Y-%m-%d} has ratio {row.ratio}",
+                                "corporate_actions",
+                                "give new shares per old share, > 0",
+                            )
+                        ]
+                    )
+                if options.unit_holdings:
+                    before = market_value(prev)
+                    after = before - close_of(row.pos, prev) * (1 - 1 / row.ratio)
+                    adjust(session, sid, "split", before, after)
+                else:
+                    book.q[i] *= row.ratio
+                    event_rows.append((sessions[session], sid, "split", divisor, divisor))
+            elif row.action == "special-dividend":
+                before = market_value(prev)
+                adjust(session, sid, "special dividend", before, before - book.q[i] * row.cash)
+            elif row.action == "spin-off":
+                child = ids.get_indexer([row.other])[0] if isinstance(row.other, str) else -1
+                if child < 0:
+                    raise DataError(
+                        [
+                            Problem(
+                                f"spin-off of {sid} on {sessions[session]:%Y-%m-%d} names new security {row.other!r}, which is not in the data",
+                                "corporate_actions",
+                                "add the spun-off security to securities and prices",
+                            )
+                        ]
+                    )
+                if options.unit_holdings:
+                    before = market_value(prev)
+                    value = row.ratio * close_of(child, session)
+                    adjust(session, sid, "spin-off", before, before - value)
+                else:
+                    book.add(child, book.q[i] * row.ratio)  # at price 0 on the previous close
+                    event_rows.append((sessions[session], sid, "spin-off", divisor, divisor))
+
+    def after_close(session: int) -> None:
+        """Members whose last close was this session leave the index."""
+        gone = [i for i, p in enumerate(book.pos) if delisted_at.iloc[p] == session]
+        for i in sorted(gone, reverse=True):
+            position = int(book.pos[i])
+            sid = ids[position]
+            acts = events[(events["session"] == session) & (events["pos"] == position)]
+            close = close_of(position, session)
+            before = market_value(session)
+            price: float | None = close
+            what = "delisting"
+            shares = book.q[i]
+            for act in acts.itertuples(index=False):
+                if act.action == "cash-acquisition" and act.cash == act.cash:
+                    price, what = act.cash, "cash acquisition"
+                elif act.action == "stock-acquisition":
+                    acquirer = ids.get_indexer([act.other])[0] if isinstance(act.other, str) else -1
+                    if acquirer < 0:
+                        raise DataError(
+                            [
+                                Problem(
+                                    f"stock acquisition of {sid} on {sessions[session]:%Y-%m-%d} names acquirer {act.other!r}, which is not in the data",
+                                    "corporate_actions",
+                                    "add the acquirer or record the deal as a cash acquisition",
+                                )
+                            ]
+                        )
+                    if book.index_of(acquirer) >= 0 and not options.unit_holdings:
+                        book.drop(i)
+                        book.add(acquirer, shares * act.ratio)
+                        adjust(session, sid, "stock acquisition", before, market_value(session))
+                        price = None
+                        break
+                    price, what = act.ratio * close_of(acquirer, session), "stock acquisition"
+                elif act.action == "delisting" and act.reason == "bankruptcy" and options.bankruptcy_at_zero:
+                    price, what = 0.0, "bankruptcy"
+            if price is None:
+                continue
+            book.drop(i)
+            after = market_value(session)
+            # Sold at `price`: the level of this close reflects the sale, then the divisor
+            # takes the remaining holdings.
+            realised = before - shares * close + shares * price
+            if realised != before:
+                _restate_last(session, realised)
+            adjust(session, sid, what, realised, after)
+
+    def _restate_last(session: int, mv: float) -> None:
+        nonlocal pr, tr, ntr, net
+        ratio = mv / out_cols["market_value"][-1][-1]
+        for key in ("price_return", "total_return", "net_total_return", "net_of_costs", "market_value"):
+            out_cols[key][-1] = out_cols[key][-1].copy()
+            out_cols[key][-1][-1] *= ratio
+        pr, tr, ntr, net = pr * ratio, tr * ratio, ntr * ratio, net * ratio
+
+    # Event sessions: corporate actions act before the open, delistings and reviews after
+    # the close; the levels of the sessions between come from one block each.
+    review_sessions = sorted(s for s in reviews if s <= last)
+    action_sessions = set(
+        events.loc[events["action"].isin(["split", "special-dividend", "spin-off"]), "session"]
+    )
+    held_ever = set(ids.get_indexer(constituents["security_id"].unique()))
+    delist_sessions = {
+        int(s) for p, s in enumerate(delisted_at.to_numpy()) if p in held_ever and first < s <= last
+    }
+    rebalance(review_sessions[0], reviews[review_sessions[0]])
+    _seed(
+        out_dates, out_cols, review_sessions[0], pr, tr, ntr, net, divisor, market_value(review_sessions[0])
+    )
+    breaks = sorted(
+        (set(review_sessions[1:]) | delist_sessions | {s - 1 for s in action_sessions})
+        & set(range(first + 1, last + 1))
+    )
+    start = first + 1
+    if start <= last and start in action_sessions:
+        before_open(start, events[events["session"] == start])
+    for stop in [*breaks, last]:
+        if stop < start:
+            continue
+        run_segment(start, stop)
+        if stop in delist_sessions:
+            after_close(stop)
+        if stop in reviews and stop != first:
+            rebalance(stop, reviews[stop])
+        nxt = stop + 1
+        if nxt <= last and nxt in action_sessions:
+            before_open(nxt, events[events["session"] == nxt])
+        start = nxt
+
+    dates = np.concatenate(out_dates)
+    levels = pd.DataFrame({"date": sessions[dates]})
+    for key, parts in out_cols.items():
+        levels[key] = np.concatenate(parts)
+    if not options.has_costs:
+        levels = levels.drop(columns="net_of_costs")
+    stale = (
+        pd.DataFrame(prices.stale, columns=["date", "security_id"])
+        .drop_duplicates()
+        .sort_values(["date", "security_id"], kind="stable")
+        .reset_index(drop=True)
+    )
+    return Calculation(
+        levels=levels,
+        holdings=pd.concat(holdings_rows, ignore_index=True),
+        turnover=pd.DataFrame(
+            turnover_rows, columns=["effective_date", "review", "one_way", "two_way", "cost"]
+        ),
+        trades=pd.concat(trade_rows, ignore_index=True)
+        if trade_rows
+        else pd.DataFrame(
+            columns=[
+                "effective_date",
+                "security_id",
+                "index_shares_before",
+                "index_shares_after",
+                "traded_value",
+            ]
+        ),
+        events=pd.DataFrame(
+            event_rows, columns=["date", "security_id", "event", "divisor_before", "divisor_after"]
+        ),
+        stale=stale,
+    )
+
+
+def _seed(out_dates, out_cols, session, pr, tr, ntr, net, divisor, mv):
+    """The first effective date's close: the base level."""
+    out_dates.append(np.array([session]))
+    for key, value in (
+        ("price_return", pr),
+        ("total_return", tr),
+        ("net_total_return", ntr),
+        ("divisor", divisor),
+        ("market_value", mv),
+        ("net_of_costs", net),
+    ):
+        out_cols[key].append(np.array([value]))
+
+
+def annualised_turnover(turnover: pd.DataFrame) -> float:
+    """Mean over complete calendar years of the summed one-way turnover."""
+    frame = turnover.dropna(subset=["one_way"])
+    if frame.empty:
+        return float("nan")
+    by_year = frame.groupby(pd.DatetimeIndex(frame["effective_date"]).year)["one_way"].sum()
+    inner = by_year.iloc[1:-1] if len(by_year) > 2 else by_year
+    return float(inner.mean())

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from indexsmith.definition import read_preset
 from indexsmith.demo import demo_market
-from indexsmith.turnover import annual_turnover, review_turnover
+from indexsmith.calculate import annualised_turnover
 
 FAMILIES = ("russell-us-style", "crsp-us-style", "sp-us-style", "nasdaq-100-style", "dow-30-style")
 
@@ -40,7 +40,7 @@ def describe(result, market, seconds: float) -> list[str]:  # type: ignore[no-un
         c = result[index_id].constituents
         recon = c[c["review"] == "reconstitution"]
         n_recon, n_all = companies(recon), companies(c)
-        turnover = annual_turnover(review_turnover(c, market))
+        turnover = annualised_turnover(result[index_id].calculation.turnover)
         lines.append(
             f"| {index_id} | {n_recon.min():,}-{n_recon.max():,} | {n_all.min():,}-{n_all.max():,} | "
             f"{turnover:.1%} | {c['weight'].max():.2%} | {seconds:.0f} s |"
@@ -50,7 +50,7 @@ def describe(result, market, seconds: float) -> list[str]:  # type: ignore[no-un
 
 def boundary_turnover(result, market, ids: tuple[str, ...]) -> str:  # type: ignore[no-untyped-def]
     return ", ".join(
-        f"{i} {annual_turnover(review_turnover(result[i].constituents, market)):.1%}" for i in ids
+        f"{i} {annualised_turnover(result[i].calculation.turnover):.1%}" for i in ids
     )
 
 

@@ -202,3 +202,33 @@ def test_splits_and_rebalances_never_move_the_level(
     # Without dividends the three return series are one.
     np.testing.assert_allclose(two.levels["total_return"], two.levels["price_return"], rtol=1e-12)
     np.testing.assert_allclose(two.levels["net_total_return"], two.levels["price_return"], rtol=1e-12)
+
+
+def test_turnover_example_6_8_and_drift() -> None:
+    # Flat prices: old [0.50, 0.30, 0.20] -> new [0.40, 0.40, 0.20]: one-way 10%.
+    m = market({"A": [10.0] * 6, "B": [10.0] * 6, "C": [10.0] * 6})
+    calc = calculate(members(m, {0: {"A": 0.5, "B": 0.3, "C": 0.2}, 3: {"A": 0.4, "B": 0.4, "C": 0.2}}), m)
+    assert calc.turnover["one_way"].iloc[1] == pytest.approx(0.10, abs=1e-12)
+    assert calc.turnover["two_way"].iloc[1] == pytest.approx(0.20, abs=1e-12)
+    assert calc.trades["traded_value"].abs().sum() == pytest.approx(0.20, abs=1e-12)
+    # A doubles, B flat: 50/50 drifts to 2/3, 1/3 and is reset: 1/6 one way. A 2-for-1
+    # split of B on the way trades nothing.
+    closes = {"A": [10.0, 10.0, 20.0, 20.0], "B": [10.0, 10.0, 5.0, 5.0]}
+    m = market(closes, actions=[(2, "B", "split", {"ratio": 2.0})])
+    calc = calculate(members(m, {0: {"A": 0.5, "B": 0.5}, 3: {"A": 0.5, "B": 0.5}}), m)
+    assert calc.turnover["one_way"].iloc[1] == pytest.approx(1 / 6, abs=1e-12)
+
+
+def test_costs_and_fee_give_an_investable_series() -> None:
+    # 10 bps per side on a 10% one-way rebalance (20% traded) costs 2 bps of value; a 1%
+    # fee accrues daily. Flat prices, so the net series shows only costs and fee.
+    m = market({"A": [10.0] * 6, "B": [10.0] * 6, "C": [10.0] * 6})
+    c = members(m, {0: {"A": 0.5, "B": 0.3, "C": 0.2}, 3: {"A": 0.4, "B": 0.4, "C": 0.2}})
+    calc = calculate(c, m, CalculationOptions(cost_bps=10.0, fee=0.01))
+    net = calc.levels["net_of_costs"].to_numpy()
+    daily = 1 - 0.01 / 252
+    expected = 1000.0 * daily**np.arange(6)
+    expected[3:] *= 1 - 0.20 * 10 / 1e4
+    np.testing.assert_allclose(net, expected, rtol=1e-12)
+    assert calc.turnover["cost"].iloc[1] == pytest.approx(0.0002)
+    assert calc.levels["price_return"].tolist() == pytest.approx([1000.0] * 6)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from indexsmith import Market, Plugins
 from indexsmith.cli import cli
 from indexsmith.definition import load, preset_catalogue, read_preset
-from indexsmith.turnover import annual_turnover, review_turnover
+from indexsmith.calculate import annualised_turnover
 
 START = dt.date(2015, 1, 1)
 REQUIRED = {
@@ -88,8 +88,8 @@ def test_russell_style_banding_lowers_turnover(russell, full_market: Market) -> 
     ]
     unbanded = indexsmith.build(raw, full_market, start=START)
     for index_id in ("russell-1000-style", "russell-2000-style"):
-        banded_to = annual_turnover(review_turnover(russell[index_id].constituents, full_market))
-        plain_to = annual_turnover(review_turnover(unbanded[index_id].constituents, full_market))
+        banded_to = annualised_turnover(russell[index_id].calculation.turnover)
+        plain_to = annualised_turnover(unbanded[index_id].calculation.turnover)
         assert banded_to < plain_to
 
 
@@ -101,15 +101,15 @@ def test_crsp_style_packeting_lowers_turnover(full_market: Market) -> None:
     raw["family"]["bucketing"]["params"]["packet"] = 1.0
     whole = indexsmith.build(raw, full_market, start=START)
     for index_id in ids:
-        assert annual_turnover(
-            review_turnover(packeted[index_id].constituents, full_market)
-        ) < annual_turnover(review_turnover(whole[index_id].constituents, full_market))
+        assert annualised_turnover(packeted[index_id].calculation.turnover) < annualised_turnover(
+            whole[index_id].calculation.turnover
+        )
     split = packeted["crsp-us-mid-cap-style"].constituents
     assert ((split["fraction"] > 0) & (split["fraction"] < 1)).any()  # some companies straddle
 
 
 def test_sp_style_targets_overlap_and_addition_rules(full_market: Market) -> None:
-    result = indexsmith.build("sp-us-style", full_market, start=START)
+    result = indexsmith.build("sp-us-style", full_market, start=START, calculate=False)
     sets = {}
     for index_id, target in (
         ("sp-500-style", 500),
@@ -138,7 +138,11 @@ def test_sp_style_targets_overlap_and_addition_rules(full_market: Market) -> Non
 
 
 def test_nasdaq_and_dow_style(full_market: Market) -> None:
-    ndx = indexsmith.build("nasdaq-100-style", full_market, start=START)["nasdaq-100-style"].constituents
+    ndx = indexsmith.build("nasdaq-100-style", full_market, start=START)["nasdaq-100-style"]
+    levels = ndx.levels
+    assert levels["date"].iloc[0] == ndx.constituents["effective_date"].min()
+    assert levels["price_return"].notna().all() and (levels["divisor"] > 0).all()
+    ndx = ndx.constituents
     assert companies(ndx[ndx["review"] == "reconstitution"]).eq(100).all()
     assert set(ndx["review"]) == {"reconstitution", "rebalance"}
     assert not (ndx["sector"] == "Financials").any()

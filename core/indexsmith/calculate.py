@@ -36,6 +36,7 @@ between events the levels of all sessions come from one matrix product.
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import attrs
@@ -272,12 +273,16 @@ def calculate(
         len(sessions) - 1 if end is None else int(sessions.searchsorted(pd.Timestamp(end), side="right")) - 1
     )
     events = _corporate_events(market)
-    events = events[(events["session"] > first) & (events["session"] <= last)]
+    events = events[(events["session"] > first) & (events["session"] <= last) & (events["pos"] >= 0)]
+    events = events.reset_index(drop=True)
+    n_ids = len(ids)
+    event_key = events["session"].to_numpy(dtype=np.int64) * n_ids + events["pos"].to_numpy(dtype=np.int64)
     delist = market.securities["delisting_date"]
     delisted_at = pd.Series(
         sessions.searchsorted(pd.DatetimeIndex(delist.fillna(pd.Timestamp.max.normalize())).to_numpy()),
         index=ids,
     )
+    delisted_sessions = delisted_at.to_numpy()
     div = market.dividends[market.dividends["kind"] == "regular"]
     div_session = sessions.searchsorted(pd.DatetimeIndex(div["ex_date"]))
     div_pos = ids.get_indexer(div["security_id"])
@@ -310,8 +315,7 @@ def calculate(
     def close_of(position: int, session: int) -> float:
         return float(prices.block(np.array([session]), np.array([position]))[0, 0])
 
-    def market_value(session: int) -> float:
-        return float(prices.block(np.array([session]), book.pos)[0] @ book.q) if len(book.pos) else 0.0
+    mv_last = float("nan")  # market value at the last close under the current holdings
 
     def adjust(session: int, sid: str, what: str, before: float, after: float) -> None:
         nonlocal divisor
@@ -330,7 +334,7 @@ def calculate(
         divisor = new
 
     def rebalance(session: int, frame: pd.DataFrame) -> None:
-        nonlocal divisor, pr, tr, ntr, net
+        nonlocal divisor, pr, tr, ntr, net, mv_last
         target = frame.groupby("security_id", sort=False)["weight"].sum()
         pos = ids.get_indexer(target.index)
         unknown = target.index[pos < 0]
@@ -344,7 +348,7 @@ def calculate(
                 ]
             )
         # A member delisted between the rank date and this close is not bought.
-        alive = delisted_at.to_numpy()[pos] > session
+        alive = delisted_sessions[pos] > session
         if not alive.all():
             for sid in target.index[~alive]:
                 event_rows.append(
@@ -359,7 +363,7 @@ def calculate(
             target, pos = target[alive] / target[alive].sum(), pos[alive]
         p_new = prices.block(np.array([session]), pos)[0]
         old_pos, old_q = book.pos.copy(), book.q.copy()
-        mv_old = market_value(session)
+        mv_old = mv_last
         w = target.to_numpy(dtype=float)
         if np.isnan(pr):  # the first effective date
             if options.unit_holdings:
@@ -369,15 +373,15 @@ def calculate(
                 divisor = options.initial_divisor or 1.0
                 q = w * options.base_value * divisor / p_new
             book.set(pos, q)
-            mv_new = float(p_new @ book.q)
-            pr = tr = ntr = net = mv_new / divisor
+            mv_last = float(p_new @ book.q)
+            pr = tr = ntr = net = mv_last / divisor
             cost = 0.0
             one_way = float("nan")
         else:
             if options.unit_holdings:
                 q = np.ones(len(pos))
-                mv_new = float(p_new @ q)
-                adjust(session, "", "membership", mv_old, mv_new)
+                mv_last = float(p_new @ q)
+                adjust(session, "", "membership", mv_old, mv_last)
             else:
                 q = w * mv_old / p_new
             # Drifted weights of the old holdings at this close, on the union of names.
@@ -409,7 +413,9 @@ def calculate(
                     / 1e4
                 )
                 cost = float(per_name.sum())
-                net *= 1.0 - cost
+                net *= 1.0 - cost  # paid at this close
+                out_cols["net_of_costs"][-1] = out_cols["net_of_costs"][-1].copy()
+                out_cols["net_of_costs"][-1][-1] = net
             changed = np.abs(new_shares - old_shares) > 0
             trade_rows.append(
                 pd.DataFrame(
@@ -437,7 +443,7 @@ def calculate(
 
     def run_segment(a: int, b: int) -> None:
         """Sessions a..b with fixed holdings: levels and dividend reinvestment."""
-        nonlocal pr, tr, ntr, net
+        nonlocal pr, tr, ntr, net, mv_last
         if b < a:
             return
         days = np.arange(a, b + 1)
@@ -476,12 +482,13 @@ def calculate(
             float(ntr_series[-1]),
             float(net_series[-1]),
         )
+        mv_last = float(mv[-1])
 
-    def before_open(session: int, rows: pd.DataFrame) -> None:
+    def before_open(session: int, rows: list[Any]) -> None:
         """Ex-date adjustments, made with the previous close."""
-        nonlocal divisor
+        nonlocal divisor, mv_last
         prev = session - 1
-        for row in rows.itertuples(index=False):
+        for row in rows:
             i = book.index_of(row.pos)
             if i < 0:
                 continue
@@ -508,15 +515,16 @@ def calculate(
                         ]
                     )
                 if options.unit_holdings:
-                    before = market_value(prev)
-                    after = before - close_of(row.pos, prev) * (1 - 1 / row.ratio)
-                    adjust(session, sid, "split", before, after)
+                    after = mv_last - book.q[i] * close_of(row.pos, prev) * (1 - 1 / row.ratio)
+                    adjust(session, sid, "split", mv_last, after)
+                    mv_last = after
                 else:
                     book.q[i] *= row.ratio
                     event_rows.append((sessions[session], sid, "split", divisor, divisor))
             elif row.action == "special-dividend":
-                before = market_value(prev)
-                adjust(session, sid, "special dividend", before, before - book.q[i] * row.cash)
+                after = mv_last - book.q[i] * row.cash
+                adjust(session, sid, "special dividend", mv_last, after)
+                mv_last = after
             elif row.action == "spin-off":
                 child = ids.get_indexer([row.other])[0] if isinstance(row.other, str) else -1
                 if child < 0:
@@ -530,26 +538,44 @@ def calculate(
                         ]
                     )
                 if options.unit_holdings:
-                    before = market_value(prev)
-                    value = row.ratio * close_of(child, session)
-                    adjust(session, sid, "spin-off", before, before - value)
+                    after = mv_last - book.q[i] * row.ratio * close_of(child, session)
+                    adjust(session, sid, "spin-off", mv_last, after)
+                    mv_last = after
                 else:
                     book.add(child, book.q[i] * row.ratio)  # at price 0 on the previous close
                     event_rows.append((sessions[session], sid, "spin-off", divisor, divisor))
 
+    columns = {
+        c: events[c].to_numpy(dtype=object)
+        for c in ("security_id", "action", "ratio", "cash", "other", "reason", "pos")
+    }
+    Act = collections.namedtuple("Act", list(columns))  # type: ignore[misc]
+
+    def rows_between(lo: int, hi: int) -> list[Any]:
+        return [Act(*(columns[c][k] for c in columns)) for k in range(lo, hi)]
+
+    def on_session(session: int) -> list[Any]:
+        lo, hi = np.searchsorted(event_key, [session * n_ids, (session + 1) * n_ids])
+        return rows_between(int(lo), int(hi))
+
+    def acts_of(session: int, position: int) -> list[Any]:
+        lo, hi = np.searchsorted(event_key, [session * n_ids + position, session * n_ids + position + 1])
+        return rows_between(int(lo), int(hi))
+
     def after_close(session: int) -> None:
-        """Members whose last close was this session leave the index."""
-        gone = [i for i, p in enumerate(book.pos) if delisted_at.iloc[p] == session]
-        for i in sorted(gone, reverse=True):
+        """Members whose last close was this session leave the index: sold at the deal
+        price (the close reflects the sale), then the divisor takes what remains."""
+        nonlocal mv_last
+        gone = np.flatnonzero(delisted_sessions[book.pos] == session)
+        if not len(gone):
+            return
+        plan = []  # (position, shares, close, price, what, acquirer, ratio)
+        for i in gone:
             position = int(book.pos[i])
             sid = ids[position]
-            acts = events[(events["session"] == session) & (events["pos"] == position)]
             close = close_of(position, session)
-            before = market_value(session)
-            price: float | None = close
-            what = "delisting"
-            shares = book.q[i]
-            for act in acts.itertuples(index=False):
+            price, what, acquirer, ratio = close, "delisting", -1, 0.0
+            for act in acts_of(session, position):
                 if act.action == "cash-acquisition" and act.cash == act.cash:
                     price, what = act.cash, "cash acquisition"
                 elif act.action == "stock-acquisition":
@@ -564,27 +590,31 @@ def calculate(
                                 )
                             ]
                         )
-                    if book.index_of(acquirer) >= 0 and not options.unit_holdings:
-                        book.drop(i)
-                        book.add(acquirer, shares * act.ratio)
-                        adjust(session, sid, "stock acquisition", before, market_value(session))
-                        price = None
-                        break
-                    price, what = act.ratio * close_of(acquirer, session), "stock acquisition"
+                    ratio, what = act.ratio, "stock acquisition"
+                    price = ratio * close_of(acquirer, session)
+                    if book.index_of(acquirer) < 0 or options.unit_holdings:
+                        acquirer = -1  # not held: removed at the consideration's value
+                    else:
+                        price = close  # held: shares move to the acquirer, no sale
                 elif act.action == "delisting" and act.reason == "bankruptcy" and options.bankruptcy_at_zero:
                     price, what = 0.0, "bankruptcy"
-            if price is None:
-                continue
-            book.drop(i)
-            after = market_value(session)
-            # Sold at `price`: the level of this close reflects the sale, then the divisor
-            # takes the remaining holdings.
-            realised = before - shares * close + shares * price
-            if realised != before:
-                _restate_last(session, realised)
-            adjust(session, sid, what, realised, after)
+            plan.append((position, float(book.q[i]), close, price, what, acquirer, ratio))
+        realised = mv_last + sum(shares * (price - close) for _, shares, close, price, *_ in plan)
+        if realised != mv_last:
+            _restate_last(realised)
+        current = realised
+        for position, shares, close, price, what, acquirer, ratio in plan:
+            book.drop(book.index_of(position))
+            if acquirer >= 0:
+                book.add(acquirer, shares * ratio)
+                after = current - shares * close + shares * ratio * close_of(acquirer, session)
+            else:
+                after = current - shares * price
+            adjust(session, ids[position], what, current, after)
+            current = after
+        mv_last = current
 
-    def _restate_last(session: int, mv: float) -> None:
+    def _restate_last(mv: float) -> None:
         nonlocal pr, tr, ntr, net
         ratio = mv / out_cols["market_value"][-1][-1]
         for key in ("price_return", "total_return", "net_total_return", "net_of_costs", "market_value"):
@@ -598,21 +628,17 @@ def calculate(
     action_sessions = set(
         events.loc[events["action"].isin(["split", "special-dividend", "spin-off"]), "session"]
     )
-    held_ever = set(ids.get_indexer(constituents["security_id"].unique()))
-    delist_sessions = {
-        int(s) for p, s in enumerate(delisted_at.to_numpy()) if p in held_ever and first < s <= last
-    }
+    held_ever = delisted_sessions[ids.get_indexer(constituents["security_id"].unique())]
+    delist_sessions = {int(s) for s in held_ever[(held_ever > first) & (held_ever <= last)]}
     rebalance(review_sessions[0], reviews[review_sessions[0]])
-    _seed(
-        out_dates, out_cols, review_sessions[0], pr, tr, ntr, net, divisor, market_value(review_sessions[0])
-    )
+    _seed(out_dates, out_cols, review_sessions[0], pr, tr, ntr, net, divisor, mv_last)
     breaks = sorted(
         (set(review_sessions[1:]) | delist_sessions | {s - 1 for s in action_sessions})
         & set(range(first + 1, last + 1))
     )
     start = first + 1
     if start <= last and start in action_sessions:
-        before_open(start, events[events["session"] == start])
+        before_open(start, on_session(start))
     for stop in [*breaks, last]:
         if stop < start:
             continue
@@ -623,7 +649,7 @@ def calculate(
             rebalance(stop, reviews[stop])
         nxt = stop + 1
         if nxt <= last and nxt in action_sessions:
-            before_open(nxt, events[events["session"] == nxt])
+            before_open(nxt, on_session(nxt))
         start = nxt
 
     dates = np.concatenate(out_dates)

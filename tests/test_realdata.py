@@ -141,3 +141,184 @@ def test_dow_reconstruction_matches_published_divisors_and_levels(tmp_path: Path
     print(f"\nDJIA rebuilt 2013-2020: {len(gap)} days, {within:.2%} within 1 point; misses: {len(misses)}")
     print(misses.round(2).to_string())
     assert within >= 0.97
+
+
+# Distributions the price file records only as price moves (quality-flags file): spin-offs
+# whose new company is in the file, and share dividends; other flagged moves are
+# exchanges at the price ratio (a reverse split plus a spin-off of a company not in the file).
+SPINS = [("2013-01-02", "ABT", "ABBV"), ("2015-07-20", "EBAY", "PYPL"), ("2015-11-02", "HPQ", "HPE")]
+SHARE_DIVIDENDS = [("2014-04-03", "GOOGL", 2.0), ("2014-08-07", "DISCA", 2.0), ("2014-08-07", "DISCK", 2.0)]
+SECOND_CLASSES = ["GOOG", "FOX", "NWS", "DISCK", "UA"]  # each carries its company's whole cap
+PRICE_EXCHANGES = ["2017-01-04 HLT", "2013-09-30 LDOS", "2015-07-02 NI", "2013-11-04 PENN"]
+
+
+def _sp500_market(tmp_path: Path) -> tuple[Market, Path]:
+    px = pd.read_parquet(
+        SHARED_DATA / "sp500_members_daily_alphavantage_1999_2021.parquet",
+        columns=["symbol", "date", "close", "volume", "dividend_amount", "split_coefficient"],
+    )
+    px["date"] = pd.to_datetime(px["date"])
+    px = px[(px["date"] >= "2013-02-08") & (px["date"] <= "2017-12-29")].sort_values(["symbol", "date"])
+    symbols = sorted(px["symbol"].unique())
+    first = px.groupby("symbol")["date"].min()
+    securities = pd.DataFrame(
+        {
+            "security_id": symbols,
+            "company_id": symbols,
+            "ticker": symbols,
+            "name": symbols,
+            "sector": "Industrials",
+            "exchange": "XNYS",
+            "country_of_incorporation": "US",
+            "country_of_headquarters": "US",
+            "security_type": "common",
+            "listing_date": [first[s] for s in symbols],
+        }
+    )
+    # Splits: the file's coefficients, the share dividends above, price-ratio exchanges.
+    prev = px.groupby("symbol")["close"].shift()
+    exchange = (px["date"].dt.strftime("%Y-%m-%d") + " " + px["symbol"]).isin(PRICE_EXCHANGES)
+    ratio = px["split_coefficient"].where(~exchange, prev / px["close"])
+    splits = px.assign(ratio=ratio)[(ratio != 1.0) & ratio.notna()][["date", "symbol", "ratio"]]
+    splits = pd.concat(
+        [splits, pd.DataFrame([(pd.Timestamp(d), s, r) for d, s, r in SHARE_DIVIDENDS], columns=["date", "symbol", "ratio"])]
+    )
+    actions = pd.concat(
+        [
+            pd.DataFrame({"date": splits["date"], "security_id": splits["symbol"], "action": "split", "ratio": splits["ratio"]}),
+            pd.DataFrame(
+                [(pd.Timestamp(d), s, "spin-off", 1.0, c) for d, s, c in SPINS],
+                columns=["date", "security_id", "action", "ratio", "new_security_id"],
+            ),
+        ],
+        ignore_index=True,
+    )
+    # Cash dividends; an amount above 10% of the previous close is a distribution's value.
+    paid = px[px["dividend_amount"] > 0]
+    recorded = {(pd.Timestamp(d), sym) for d, sym, _ in SHARE_DIVIDENDS} | {(pd.Timestamp(d), sym) for d, sym, _ in SPINS}
+    paid = paid[[(d, sym) not in recorded for d, sym in zip(paid["date"], paid["symbol"], strict=True)]]
+    dividends = pd.DataFrame(
+        {
+            "ex_date": paid["date"],
+            "security_id": paid["symbol"],
+            "amount": paid["dividend_amount"],
+            "kind": np.where(paid["dividend_amount"] > 0.1 * prev[paid.index], "special", "regular"),
+        }
+    )
+    # Shares from each snapshot (cap / price, on the session the prices match), one line
+    # per company (every class carries the whole company's cap), rolled through splits.
+    snap = pd.read_parquet(SHARED_DATA / "sp500_financials_snapshots_2013_2026.parquet")
+    snap = snap[snap["price_date_inferred"].notna() & (snap["snapshot_date"] <= "2018-02-09")]
+    snap["Symbol"] = np.where(
+        (snap["Symbol"] == "GOOG") & (snap["snapshot_date"] < "2014-04-03"), "GOOGL", snap["Symbol"]
+    )
+    snap = snap[~snap["Symbol"].isin(SECOND_CLASSES)]
+    snap = snap[snap["Symbol"].isin(symbols)]
+    snap = snap.assign(shares=snap["Market Cap"] / snap["Price"])
+    snap = snap[snap["shares"] > 0]  # a few rows lack a cap or a price
+    rows = []
+    split_table = splits.groupby("symbol")
+    dates = sorted(snap["price_date_inferred"].unique())
+    for when, next_when in zip(dates, [*dates[1:], "2099-01-01"], strict=True):
+        for row in snap[snap["price_date_inferred"] == when].itertuples():
+            shares = row.shares
+            rows.append((pd.Timestamp(when), row.Symbol, shares))
+            if row.Symbol in split_table.groups:
+                later = split_table.get_group(row.Symbol)
+                later = later[(later["date"] > pd.Timestamp(when)) & (later["date"] < pd.Timestamp(next_when))]
+                for split in later.sort_values("date").itertuples():
+                    shares *= split.ratio
+                    rows.append((split.date, row.Symbol, shares))
+    shares = pd.DataFrame(rows, columns=["date", "security_id", "shares_outstanding"]).drop_duplicates(
+        ["date", "security_id"], keep="last"
+    )
+    shares["float_factor"] = 1.0
+    frames = {
+        "securities": securities,
+        "prices": px.rename(columns={"symbol": "security_id"})[["date", "security_id", "close", "volume"]],
+        "shares": shares,
+        "corporate_actions": actions[actions["security_id"].isin(symbols)],
+        "dividends": dividends,
+    }
+    market = Market.from_frames(frames, source="shared/data S&P 500 members")
+    # Point-in-time membership, limited to the names with prices.
+    spans = pd.read_csv(SHARED_DATA / "sp500_membership_intervals_fja05680.csv", dtype=str)
+    start, end = market.sessions[0], market.sessions[-1]
+    events = []
+    for span in spans[spans["ticker"].isin(symbols)].itertuples():
+        added = max(pd.Timestamp(span.start_date), start)
+        removed = pd.Timestamp(span.end_date) if isinstance(span.end_date, str) and span.end_date else None
+        if added > end or (removed is not None and removed <= added):
+            continue
+        events.append((market.sessions[market.sessions.searchsorted(added)], span.ticker, "add"))
+        if removed is not None and removed <= end:
+            events.append((market.sessions[market.sessions.searchsorted(removed)], span.ticker, "remove"))
+    membership = tmp_path / "sp500-membership.csv"
+    pd.DataFrame(events, columns=["date", "security_id", "action"]).sort_values(["date", "action"]).assign(
+        date=lambda f: f["date"].dt.strftime("%Y-%m-%d")
+    ).to_csv(membership, index=False)
+    return market, membership
+
+
+def test_sp500_reconstruction_tracks_the_published_index(tmp_path: Path) -> None:
+    market, membership = _sp500_market(tmp_path)
+    definition = {
+        "index": {
+            "id": "sp500-rebuilt",
+            "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
+            "universe": [{"use": "min-market-cap", "params": {"min_cap": 1.0}}],
+            "ranking": {"use": "company-market-cap"},
+            "bucketing": {"use": "committee-list", "params": {"file": str(membership)}},
+            "weighting": {"use": "cap"},
+        }
+    }
+    result = indexsmith.build(definition, market, plugins=indexsmith.Plugins(autoload=False))["sp500-rebuilt"]
+    levels = result.levels.set_index("date")
+    gspc = pd.read_parquet(SHARED_DATA / "index_levels_yahoo_2000_2022.parquet", filters=[("symbol", "==", "^GSPC")])
+    gspc = gspc.assign(date=pd.to_datetime(gspc["date"])).set_index("date")["close"]
+    spy = pd.read_parquet(SHARED_DATA / "etf_daily_yahoo_2000_2022.parquet", filters=[("symbol", "==", "SPY")])
+    spy = spy.assign(date=pd.to_datetime(spy["date"])).set_index("date")
+    ours = levels["price_return"].pct_change()
+    theirs = gspc.reindex(levels.index).pct_change()
+    points = _dividend_points(result, market)
+    report = []
+    for year in range(2013, 2018):
+        window = slice(f"{year}-01-01", f"{year}-12-31")
+        corr = ours.loc[window].corr(theirs.loc[window])
+        lv = levels.loc[window]
+        # TR - PR over the year: from the calculator, from the dividends rebuilt independently
+        # (index shares x cash per share / divisor, reinvested daily), and for SPY.
+        pr = lv["price_return"].iloc[-1] / lv["price_return"].iloc[0]
+        engine = lv["total_return"].iloc[-1] / lv["total_return"].iloc[0] - pr
+        prev = levels["price_return"].shift().loc[window].iloc[1:]
+        rebuilt = float(np.prod((lv["price_return"].iloc[1:] + points.reindex(lv.index[1:], fill_value=0.0)) / prev)) - pr
+        s = spy.reindex(lv.index)
+        etf = s["adj_close"].iloc[-1] / s["adj_close"].iloc[0] - s["close"].iloc[-1] / s["close"].iloc[0]
+        report.append((year, corr, engine, rebuilt, etf))
+    print("\nyear  corr(daily returns vs ^GSPC)  TR-PR: calculator  from dividends  SPY")
+    for year, corr, engine, rebuilt, etf in report:
+        print(f"{year}  {corr:.4f}  {engine:.3%}  {rebuilt:.3%}  {etf:.3%}")
+    for year, corr, engine, rebuilt, etf in report:
+        assert corr >= 0.995, year
+        assert abs(engine - rebuilt) <= 0.001, year
+        assert abs(engine - etf) <= 0.005, year  # survivors only, SPY's fee and payment lag
+
+
+def _dividend_points(result: indexsmith.IndexResult, market: Market) -> pd.Series:
+    """Index dividend points per day, from the holdings at each effective date rolled
+    through splits, the cash dividends and the divisor — independently of the calculator's
+    own bookkeeping."""
+    levels = result.levels.set_index("date")
+    holdings = result.calculation.holdings
+    reviews = sorted(holdings["effective_date"].unique())
+    splits = market.corporate_actions[market.corporate_actions["action"] == "split"]
+    regular = market.dividends[market.dividends["kind"] == "regular"]
+    points = pd.Series(0.0, index=levels.index)
+    for start, stop in zip(reviews, [*reviews[1:], levels.index[-1] + pd.Timedelta(days=1)], strict=True):
+        held = holdings[holdings["effective_date"] == start].set_index("security_id")["index_shares"]
+        paid = regular[(regular["ex_date"] > start) & (regular["ex_date"] <= stop) & regular["security_id"].isin(held.index)]
+        for row in paid.itertuples():
+            factor = splits[(splits["security_id"] == row.security_id) & (splits["date"] > start) & (splits["date"] <= row.ex_date)]["ratio"].prod()
+            if row.ex_date in points.index:
+                points[row.ex_date] += held[row.security_id] * factor * row.amount / levels.loc[row.ex_date, "divisor"]
+    return points

@@ -163,12 +163,40 @@ class _Prices:
         self.stale: list[tuple[pd.Timestamp, str]] = []
 
     def block(self, sessions: np.ndarray, pos: np.ndarray) -> np.ndarray:
-        prices = self.panel.get("close", sessions, pos) if len(pos) else np.zeros((len(sessions), 0))
-        observed = self.panel.get("observed", sessions, pos) if len(pos) else np.zeros((len(sessions), 0))
+        if len(pos) > 64 and (len(sessions) == 1 or sessions[-1] - sessions[0] == len(sessions) - 1):
+            prices, observed = self._dense(int(sessions[0]), int(sessions[-1]), pos)
+        else:
+            prices = self.panel.get("close", sessions, pos) if len(pos) else np.zeros((len(sessions), 0))
+            observed = self.panel.get("observed", sessions, pos) if len(pos) else np.zeros((len(sessions), 0))
         missing = np.isnan(prices) | (np.nan_to_num(observed) == 0)
         if missing.any():
             prices = self._fill(prices, missing, sessions, pos)
         return prices
+
+    def _dense(self, a: int, b: int, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Closes and observed flags of sessions a..b for ``pos``: the panel's rows of those
+        sessions are contiguous (session-major keys), so they scatter into a dense block."""
+        n = max(self.panel.n_securities, 1)
+        key = self.panel.key
+        days = b - a + 1
+        bounds = np.searchsorted(key, (np.arange(a, b + 2) * n).astype(key.dtype))
+        lo, hi = int(bounds[0]), int(bounds[-1])
+        if hi - lo == days * n:  # every security has a row on every session: a reshape
+            prices = self.panel.close[lo:hi].reshape(days, n)[:, pos]
+            observed = self.panel.observed[lo:hi].reshape(days, n)[:, pos].astype(float)
+            return prices, observed
+        session = np.repeat(np.arange(days), np.diff(bounds))
+        security = key[lo:hi].astype(np.int64) - (session + a) * n
+        # Only the wanted columns: map security -> column, drop the others.
+        column = np.full(n, -1, dtype=np.int64)
+        column[pos] = np.arange(len(pos))
+        col = column[security]
+        keep = col >= 0
+        prices = np.full((days, len(pos)), np.nan)
+        observed = np.zeros((days, len(pos)))
+        prices[session[keep], col[keep]] = self.panel.close[lo:hi][keep]
+        observed[session[keep], col[keep]] = self.panel.observed[lo:hi][keep]
+        return prices, observed
 
     def _fill(
         self, prices: np.ndarray, missing: np.ndarray, sessions: np.ndarray, pos: np.ndarray
@@ -259,10 +287,7 @@ def calculate(
     ids = market.security_ids
     if constituents.empty:
         raise DataError([Problem("the index has no constituents to calculate", "constituents")])
-    reviews = {
-        int(sessions.get_loc(pd.Timestamp(date))): frame
-        for date, frame in constituents.groupby("effective_date", sort=True)
-    }
+    reviews = _targets(constituents, market)
     kinds = (
         constituents.drop_duplicates("effective_date").set_index("effective_date")["review"]
         if "review" in constituents
@@ -307,9 +332,9 @@ def calculate(
             "net_of_costs",
         )
     }
-    holdings_rows: list[pd.DataFrame] = []
+    holdings_rows: list[tuple[np.ndarray, ...]] = []
     turnover_rows: list[tuple[Any, ...]] = []
-    trade_rows: list[pd.DataFrame] = []
+    trade_rows: list[tuple[np.ndarray, ...]] = []
     event_rows: list[tuple[Any, ...]] = []
 
     def close_of(position: int, session: int) -> float:
@@ -333,38 +358,26 @@ def calculate(
         event_rows.append((sessions[session], sid, what, divisor, new))
         divisor = new
 
-    def rebalance(session: int, frame: pd.DataFrame) -> None:
+    def rebalance(session: int, target: tuple[np.ndarray, np.ndarray]) -> None:
         nonlocal divisor, pr, tr, ntr, net, mv_last
-        target = frame.groupby("security_id", sort=False)["weight"].sum()
-        pos = ids.get_indexer(target.index)
-        unknown = target.index[pos < 0]
-        if len(unknown):
-            raise DataError(
-                [
-                    Problem(
-                        f"constituent {unknown[0]} on {sessions[session]:%Y-%m-%d} is not in the market data",
-                        "constituents",
-                    )
-                ]
-            )
+        pos, w = target
         # A member delisted between the rank date and this close is not bought.
         alive = delisted_sessions[pos] > session
         if not alive.all():
-            for sid in target.index[~alive]:
+            for position in pos[~alive]:
                 event_rows.append(
                     (
                         sessions[session],
-                        sid,
+                        ids[position],
                         "not added: delisted before the effective date",
                         divisor,
                         divisor,
                     )
                 )
-            target, pos = target[alive] / target[alive].sum(), pos[alive]
+            pos, w = pos[alive], w[alive] / w[alive].sum()
         p_new = prices.block(np.array([session]), pos)[0]
         old_pos, old_q = book.pos.copy(), book.q.copy()
         mv_old = mv_last
-        w = target.to_numpy(dtype=float)
         if np.isnan(pr):  # the first effective date
             if options.unit_holdings:
                 q = np.ones(len(pos))
@@ -387,8 +400,8 @@ def calculate(
             # Drifted weights of the old holdings at this close, on the union of names.
             union = np.union1d(old_pos, pos)
             p_union = prices.block(np.array([session]), union)[0]
-            old_shares = pd.Series(old_q, index=old_pos).reindex(union, fill_value=0.0).to_numpy()
-            new_shares = pd.Series(q, index=pos).reindex(union, fill_value=0.0).to_numpy()
+            old_shares = _spread(old_q, old_pos, union)
+            new_shares = units = _spread(q, pos, union)
             if options.unit_holdings:  # compare weights, not unit counts
                 new_shares = new_shares * mv_old / float(p_new @ q)
             drifted = old_shares * p_union / mv_old
@@ -418,16 +431,12 @@ def calculate(
                 out_cols["net_of_costs"][-1][-1] = net
             changed = np.abs(new_shares - old_shares) > 0
             trade_rows.append(
-                pd.DataFrame(
-                    {
-                        "effective_date": sessions[session],
-                        "security_id": ids[union[changed]],
-                        "index_shares_before": old_shares[changed],
-                        "index_shares_after": new_shares[changed]
-                        if not options.unit_holdings
-                        else pd.Series(q, index=pos).reindex(union, fill_value=0.0).to_numpy()[changed],
-                        "traded_value": traded[changed],
-                    }
+                (
+                    np.full(int(changed.sum()), session),
+                    union[changed],
+                    old_shares[changed],
+                    units[changed],
+                    traded[changed],
                 )
             )
             book.set(pos, q)
@@ -435,11 +444,7 @@ def calculate(
         turnover_rows.append(
             (sessions[session], kind, one_way, 2 * one_way if one_way == one_way else one_way, cost)
         )
-        holdings_rows.append(
-            pd.DataFrame(
-                {"effective_date": sessions[session], "security_id": ids[book.pos], "index_shares": book.q}
-            )
-        )
+        holdings_rows.append((np.full(len(book.pos), session), book.pos.copy(), book.q.copy()))
 
     def run_segment(a: int, b: int) -> None:
         """Sessions a..b with fixed holdings: levels and dividend reinvestment."""
@@ -666,20 +671,15 @@ def calculate(
     )
     return Calculation(
         levels=levels,
-        holdings=pd.concat(holdings_rows, ignore_index=True),
+        holdings=_frame(holdings_rows, ("effective_date", "security_id", "index_shares"), sessions, ids),
         turnover=pd.DataFrame(
             turnover_rows, columns=["effective_date", "review", "one_way", "two_way", "cost"]
         ),
-        trades=pd.concat(trade_rows, ignore_index=True)
-        if trade_rows
-        else pd.DataFrame(
-            columns=[
-                "effective_date",
-                "security_id",
-                "index_shares_before",
-                "index_shares_after",
-                "traded_value",
-            ]
+        trades=_frame(
+            trade_rows,
+            ("effective_date", "security_id", "index_shares_before", "index_shares_after", "traded_value"),
+            sessions,
+            ids,
         ),
         events=pd.DataFrame(
             event_rows, columns=["date", "security_id", "event", "divisor_before", "divisor_after"]
@@ -700,6 +700,54 @@ def _seed(out_dates, out_cols, session, pr, tr, ntr, net, divisor, mv):
         ("net_of_costs", net),
     ):
         out_cols[key].append(np.array([value]))
+
+
+def _targets(constituents: pd.DataFrame, market: Market) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Session -> (security positions, target weights), one entry per effective date."""
+    sessions, ids = market.sessions, market.security_ids
+    frame = constituents.sort_values("effective_date", kind="stable")
+    dates = pd.DatetimeIndex(frame["effective_date"]).to_numpy()
+    pos = ids.get_indexer(frame["security_id"])
+    if (pos < 0).any():
+        row = frame.iloc[int(np.argmax(pos < 0))]
+        raise DataError(
+            [
+                Problem(
+                    f"constituent {row['security_id']} on {row['effective_date']:%Y-%m-%d} is not in the market data",
+                    "constituents",
+                )
+            ]
+        )
+    weight = frame["weight"].to_numpy(dtype=float)
+    starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
+    out = {}
+    for lo, hi in zip(starts, [*starts[1:], len(dates)], strict=True):
+        session = int(sessions.get_loc(pd.Timestamp(dates[lo])))
+        p, w = pos[lo:hi], weight[lo:hi]
+        if len(np.unique(p)) != len(p):  # a security listed twice: one holding
+            p, inverse = np.unique(p, return_inverse=True)
+            w = np.bincount(inverse, weights=w)
+        out[session] = (p, w)
+    return out
+
+
+def _spread(values: np.ndarray, pos: np.ndarray, union: np.ndarray) -> np.ndarray:
+    """``values`` (aligned with ``pos``) laid out on the sorted ``union`` of positions."""
+    out = np.zeros(len(union))
+    out[np.searchsorted(union, pos)] = values
+    return out
+
+
+def _frame(
+    rows: list[tuple[np.ndarray, ...]], columns: tuple[str, ...], sessions: pd.DatetimeIndex, ids: pd.Index
+) -> pd.DataFrame:
+    """Per-review arrays (session, position, values...) as one frame with dates and ids."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+    parts = [np.concatenate([r[k] for r in rows]) for k in range(len(columns))]
+    out = {columns[0]: sessions[parts[0].astype(np.int64)], columns[1]: ids[parts[1].astype(np.int64)]}
+    out.update({c: v for c, v in zip(columns[2:], parts[2:], strict=True)})
+    return pd.DataFrame(out)
 
 
 def annualised_turnover(turnover: pd.DataFrame) -> float:

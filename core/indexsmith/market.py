@@ -687,6 +687,42 @@ class Market:
         cal = get_calendar(calendar)
         return cls(validate_frames(frames, cal, file_names, source), cal, source)
 
+    @classmethod
+    def from_panel(
+        cls,
+        frames: Mapping[str, pd.DataFrame],
+        panel: DailyPanel,
+        first_session: dt.date | pd.Timestamp,
+        *,
+        calendar: str = "XNYS",
+        source: str = "<panel>",
+    ) -> Market:
+        """A market whose prices are an already built :class:`DailyPanel` (session-major
+        rows from ``first_session``, securities in the order of ``frames["securities"]``).
+
+        For synthetic markets and benchmarks with tens of millions of price rows: the
+        other tables are validated as usual (``frames`` without ``prices``), the panel is
+        trusted as given. Panel volume is shares traded.
+        """
+        cal = get_calendar(calendar)
+        start = cal.sessions.searchsorted(pd.Timestamp(first_session))
+        sessions = cal.sessions[start : start + panel.n_sessions]
+        empty_prices = pd.DataFrame(
+            {
+                "date": [sessions[0]],
+                "security_id": [frames["securities"]["security_id"].iloc[0]],
+                "close": [1.0],
+                "volume": [0.0],
+            }
+        )
+        validated = validate_frames({**frames, "prices": empty_prices}, cal, None, source)
+        market = cls(validated, cal, source)
+        market.sessions = sessions
+        market.daily = panel
+        market.first_price_index = panel.first_session
+        market.last_price_index = panel.last_session
+        return market
+
     def __repr__(self) -> str:
         span = f"{self.sessions[0]:%Y-%m-%d}..{self.sessions[-1]:%Y-%m-%d}" if len(self.sessions) else "empty"
         return (

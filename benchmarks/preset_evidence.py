@@ -49,9 +49,7 @@ def describe(result, market, seconds: float) -> list[str]:  # type: ignore[no-un
 
 
 def boundary_turnover(result, market, ids: tuple[str, ...]) -> str:  # type: ignore[no-untyped-def]
-    return ", ".join(
-        f"{i} {annualised_turnover(result[i].calculation.turnover):.1%}" for i in ids
-    )
+    return ", ".join(f"{i} {annualised_turnover(result[i].calculation.turnover):.1%}" for i in ids)
 
 
 def main() -> None:

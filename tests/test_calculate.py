@@ -227,8 +227,35 @@ def test_costs_and_fee_give_an_investable_series() -> None:
     calc = calculate(c, m, CalculationOptions(cost_bps=10.0, fee=0.01))
     net = calc.levels["net_of_costs"].to_numpy()
     daily = 1 - 0.01 / 252
-    expected = 1000.0 * daily**np.arange(6)
+    expected = 1000.0 * daily ** np.arange(6)
     expected[3:] *= 1 - 0.20 * 10 / 1e4
     np.testing.assert_allclose(net, expected, rtol=1e-12)
     assert calc.turnover["cost"].iloc[1] == pytest.approx(0.0002)
     assert calc.levels["price_return"].tolist() == pytest.approx([1000.0] * 6)
+
+
+def test_divisor_that_would_not_be_positive_is_refused() -> None:
+    # A "special dividend" worth twice the only member's price: the adjusted market value
+    # would be negative, so the divisor would be too.
+    m = market({"A": [100.0, 100.0, 100.0]}, dividends=[(2, "A", 200.0, "special")])
+    with pytest.raises(
+        DataError, match=r"special dividend of A on 2024-01-04 leaves market value -1,000.0000"
+    ):
+        calculate(members(m, {0: {"A": 1.0}}), m)
+
+
+def test_calculation_settings_come_from_the_definition(tiny, plugins) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+    from conftest import monthly_index
+    from indexsmith import DefinitionError
+
+    m = tiny({"A": [10.0] * 45, "B": [20.0] * 45})
+    spec = monthly_index(calculation={"fee": 0.01, "base_value": 100.0})
+    levels = indexsmith.build(spec, m, plugins=plugins)["t"].levels
+    assert levels["price_return"].iloc[0] == 100.0
+    assert levels["net_of_costs"].iloc[-1] == pytest.approx(100.0 * (1 - 0.01 / 252) ** (len(levels) - 1))
+    spec = monthly_index(calculation={"withholding": 1.5, "missing_prices": "guess"})
+    with pytest.raises(DefinitionError) as caught:
+        indexsmith.load_definition(spec, plugins)
+    message = str(caught.value)
+    assert "$.index.calculation.withholding" in message and "$.index.calculation.missing_prices" in message

@@ -39,10 +39,10 @@ SPIN_VALUES = [("2015-07-01", "DD", 3.20)]  # Chemours, recorded in the file as 
 
 def _dow_market(tmp_path: Path) -> tuple[Market, Path]:
     changes = pd.read_csv(SHARED_DATA / "djia_membership_changes_1999_2024.csv")
-    changes = changes[(changes["effective_date"] >= "2012-09-24") & (changes["effective_date"] <= "2020-12-31")]
-    symbols = sorted(
-        {PROXY.get(t, t) for row in changes["members_after"] for t in row.split(";")}
-    )
+    changes = changes[
+        (changes["effective_date"] >= "2012-09-24") & (changes["effective_date"] <= "2020-12-31")
+    ]
+    symbols = sorted({PROXY.get(t, t) for row in changes["members_after"] for t in row.split(";")})
     px = pd.read_parquet(
         SHARED_DATA / "sp500_members_daily_alphavantage_1999_2021.parquet",
         columns=["symbol", "date", "close", "volume", "split_coefficient"],
@@ -71,7 +71,12 @@ def _dow_market(tmp_path: Path) -> tuple[Market, Path]:
     actions = pd.concat(
         [
             pd.DataFrame(
-                {"date": splits["date"], "security_id": splits["symbol"], "action": "split", "ratio": splits["split_coefficient"]}
+                {
+                    "date": splits["date"],
+                    "security_id": splits["symbol"],
+                    "action": "split",
+                    "ratio": splits["split_coefficient"],
+                }
             ),
             pd.DataFrame(
                 [(pd.Timestamp(d), s, "split", r) for d, s, r in EXCHANGES],
@@ -84,7 +89,12 @@ def _dow_market(tmp_path: Path) -> tuple[Market, Path]:
         "securities": securities,
         "prices": px.rename(columns={"symbol": "security_id"})[["date", "security_id", "close", "volume"]],
         "shares": pd.DataFrame(
-            {"date": [first[s] for s in symbols], "security_id": symbols, "shares_outstanding": 1.0, "float_factor": 1.0}
+            {
+                "date": [first[s] for s in symbols],
+                "security_id": symbols,
+                "shares_outstanding": 1.0,
+                "float_factor": 1.0,
+            }
         ),
         "corporate_actions": actions,
         "dividends": pd.DataFrame(
@@ -132,7 +142,9 @@ def test_dow_reconstruction_matches_published_divisors_and_levels(tmp_path: Path
         rebuilt = levels.loc[day, "divisor"] * scale
         assert rebuilt == pytest.approx(published, rel=1e-8), day
     # Daily closes against the published DJIA (Yahoo ^DJI), 2013-2020.
-    dji = pd.read_parquet(SHARED_DATA / "index_levels_yahoo_2000_2022.parquet", filters=[("symbol", "==", "^DJI")])
+    dji = pd.read_parquet(
+        SHARED_DATA / "index_levels_yahoo_2000_2022.parquet", filters=[("symbol", "==", "^DJI")]
+    )
     dji = dji.assign(date=pd.to_datetime(dji["date"])).set_index("date")["close"]
     rebuilt = (levels["price_return"] / scale).loc["2013-01-02":"2020-12-31"]
     gap = (rebuilt - dji.reindex(rebuilt.index)).dropna()
@@ -181,11 +193,23 @@ def _sp500_market(tmp_path: Path) -> tuple[Market, Path]:
     ratio = px["split_coefficient"].where(~exchange, prev / px["close"])
     splits = px.assign(ratio=ratio)[(ratio != 1.0) & ratio.notna()][["date", "symbol", "ratio"]]
     splits = pd.concat(
-        [splits, pd.DataFrame([(pd.Timestamp(d), s, r) for d, s, r in SHARE_DIVIDENDS], columns=["date", "symbol", "ratio"])]
+        [
+            splits,
+            pd.DataFrame(
+                [(pd.Timestamp(d), s, r) for d, s, r in SHARE_DIVIDENDS], columns=["date", "symbol", "ratio"]
+            ),
+        ]
     )
     actions = pd.concat(
         [
-            pd.DataFrame({"date": splits["date"], "security_id": splits["symbol"], "action": "split", "ratio": splits["ratio"]}),
+            pd.DataFrame(
+                {
+                    "date": splits["date"],
+                    "security_id": splits["symbol"],
+                    "action": "split",
+                    "ratio": splits["ratio"],
+                }
+            ),
             pd.DataFrame(
                 [(pd.Timestamp(d), s, "spin-off", 1.0, c) for d, s, c in SPINS],
                 columns=["date", "security_id", "action", "ratio", "new_security_id"],
@@ -195,7 +219,9 @@ def _sp500_market(tmp_path: Path) -> tuple[Market, Path]:
     )
     # Cash dividends; an amount above 10% of the previous close is a distribution's value.
     paid = px[px["dividend_amount"] > 0]
-    recorded = {(pd.Timestamp(d), sym) for d, sym, _ in SHARE_DIVIDENDS} | {(pd.Timestamp(d), sym) for d, sym, _ in SPINS}
+    recorded = {(pd.Timestamp(d), sym) for d, sym, _ in SHARE_DIVIDENDS} | {
+        (pd.Timestamp(d), sym) for d, sym, _ in SPINS
+    }
     paid = paid[[(d, sym) not in recorded for d, sym in zip(paid["date"], paid["symbol"], strict=True)]]
     dividends = pd.DataFrame(
         {
@@ -225,7 +251,9 @@ def _sp500_market(tmp_path: Path) -> tuple[Market, Path]:
             rows.append((pd.Timestamp(when), row.Symbol, shares))
             if row.Symbol in split_table.groups:
                 later = split_table.get_group(row.Symbol)
-                later = later[(later["date"] > pd.Timestamp(when)) & (later["date"] < pd.Timestamp(next_when))]
+                later = later[
+                    (later["date"] > pd.Timestamp(when)) & (later["date"] < pd.Timestamp(next_when))
+                ]
                 for split in later.sort_values("date").itertuples():
                     shares *= split.ratio
                     rows.append((split.date, row.Symbol, shares))
@@ -274,9 +302,13 @@ def test_sp500_reconstruction_tracks_the_published_index(tmp_path: Path) -> None
     }
     result = indexsmith.build(definition, market, plugins=indexsmith.Plugins(autoload=False))["sp500-rebuilt"]
     levels = result.levels.set_index("date")
-    gspc = pd.read_parquet(SHARED_DATA / "index_levels_yahoo_2000_2022.parquet", filters=[("symbol", "==", "^GSPC")])
+    gspc = pd.read_parquet(
+        SHARED_DATA / "index_levels_yahoo_2000_2022.parquet", filters=[("symbol", "==", "^GSPC")]
+    )
     gspc = gspc.assign(date=pd.to_datetime(gspc["date"])).set_index("date")["close"]
-    spy = pd.read_parquet(SHARED_DATA / "etf_daily_yahoo_2000_2022.parquet", filters=[("symbol", "==", "SPY")])
+    spy = pd.read_parquet(
+        SHARED_DATA / "etf_daily_yahoo_2000_2022.parquet", filters=[("symbol", "==", "SPY")]
+    )
     spy = spy.assign(date=pd.to_datetime(spy["date"])).set_index("date")
     ours = levels["price_return"].pct_change()
     theirs = gspc.reindex(levels.index).pct_change()
@@ -291,7 +323,12 @@ def test_sp500_reconstruction_tracks_the_published_index(tmp_path: Path) -> None
         pr = lv["price_return"].iloc[-1] / lv["price_return"].iloc[0]
         engine = lv["total_return"].iloc[-1] / lv["total_return"].iloc[0] - pr
         prev = levels["price_return"].shift().loc[window].iloc[1:]
-        rebuilt = float(np.prod((lv["price_return"].iloc[1:] + points.reindex(lv.index[1:], fill_value=0.0)) / prev)) - pr
+        rebuilt = (
+            float(
+                np.prod((lv["price_return"].iloc[1:] + points.reindex(lv.index[1:], fill_value=0.0)) / prev)
+            )
+            - pr
+        )
         s = spy.reindex(lv.index)
         etf = s["adj_close"].iloc[-1] / s["adj_close"].iloc[0] - s["close"].iloc[-1] / s["close"].iloc[0]
         report.append((year, corr, engine, rebuilt, etf))
@@ -316,9 +353,19 @@ def _dividend_points(result: indexsmith.IndexResult, market: Market) -> pd.Serie
     points = pd.Series(0.0, index=levels.index)
     for start, stop in zip(reviews, [*reviews[1:], levels.index[-1] + pd.Timedelta(days=1)], strict=True):
         held = holdings[holdings["effective_date"] == start].set_index("security_id")["index_shares"]
-        paid = regular[(regular["ex_date"] > start) & (regular["ex_date"] <= stop) & regular["security_id"].isin(held.index)]
+        paid = regular[
+            (regular["ex_date"] > start)
+            & (regular["ex_date"] <= stop)
+            & regular["security_id"].isin(held.index)
+        ]
         for row in paid.itertuples():
-            factor = splits[(splits["security_id"] == row.security_id) & (splits["date"] > start) & (splits["date"] <= row.ex_date)]["ratio"].prod()
+            factor = splits[
+                (splits["security_id"] == row.security_id)
+                & (splits["date"] > start)
+                & (splits["date"] <= row.ex_date)
+            ]["ratio"].prod()
             if row.ex_date in points.index:
-                points[row.ex_date] += held[row.security_id] * factor * row.amount / levels.loc[row.ex_date, "divisor"]
+                points[row.ex_date] += (
+                    held[row.security_id] * factor * row.amount / levels.loc[row.ex_date, "divisor"]
+                )
     return points

@@ -17,9 +17,9 @@ import time
 import indexsmith
 import numpy as np
 import pandas as pd
+from indexsmith.calculate import annualised_turnover
 from indexsmith.definition import read_preset
 from indexsmith.demo import demo_market
-from indexsmith.calculate import annualised_turnover
 
 FAMILIES = ("russell-us-style", "crsp-us-style", "sp-us-style", "nasdaq-100-style", "dow-30-style")
 

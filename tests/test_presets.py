@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from indexsmith import Market, Plugins
+from indexsmith.calculate import annualised_turnover
 from indexsmith.cli import cli
 from indexsmith.definition import load, preset_catalogue, read_preset
-from indexsmith.calculate import annualised_turnover
 
 START = dt.date(2015, 1, 1)
 REQUIRED = {

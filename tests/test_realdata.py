@@ -37,6 +37,24 @@ EXCHANGES = [("2017-09-01", "DD", 83.93 / 66.65), ("2020-04-03", "RTX", 86.01 / 
 SPIN_VALUES = [("2015-07-01", "DD", 3.20)]  # Chemours, recorded in the file as a cash amount
 
 
+def _securities(symbols: list[str], first: pd.Series) -> pd.DataFrame:
+    """One common stock per symbol, listed from its first price (sector etc. unused)."""
+    return pd.DataFrame(
+        {
+            "security_id": symbols,
+            "company_id": symbols,
+            "ticker": symbols,
+            "name": symbols,
+            "sector": "Industrials",
+            "exchange": "XNYS",
+            "country_of_incorporation": "US",
+            "country_of_headquarters": "US",
+            "security_type": "common",
+            "listing_date": [first[s] for s in symbols],
+        }
+    )
+
+
 def _dow_market(tmp_path: Path) -> tuple[Market, Path]:
     changes = pd.read_csv(SHARED_DATA / "djia_membership_changes_1999_2024.csv")
     changes = changes[
@@ -51,20 +69,7 @@ def _dow_market(tmp_path: Path) -> tuple[Market, Path]:
     px["date"] = pd.to_datetime(px["date"])
     px = px[(px["date"] >= "2012-12-03") & (px["date"] <= "2020-12-31")]
     first = px.groupby("symbol")["date"].min()
-    securities = pd.DataFrame(
-        {
-            "security_id": symbols,
-            "company_id": symbols,
-            "ticker": symbols,
-            "name": symbols,
-            "sector": "Industrials",
-            "exchange": "XNYS",
-            "country_of_incorporation": "US",
-            "country_of_headquarters": "US",
-            "security_type": "common",
-            "listing_date": [first[s] for s in symbols],
-        }
-    )
+    securities = _securities(symbols, first)
     splits = px[px["split_coefficient"] != 1.0]
     replaced = {(pd.Timestamp(d), s) for d, s, _ in EXCHANGES} | {(pd.Timestamp("2019-04-02"), "DD")}
     splits = splits[[(d, s) not in replaced for d, s in zip(splits["date"], splits["symbol"], strict=True)]]
@@ -173,20 +178,7 @@ def _sp500_market(tmp_path: Path) -> tuple[Market, Path]:
     px = px[(px["date"] >= "2013-02-08") & (px["date"] <= "2017-12-29")].sort_values(["symbol", "date"])
     symbols = sorted(px["symbol"].unique())
     first = px.groupby("symbol")["date"].min()
-    securities = pd.DataFrame(
-        {
-            "security_id": symbols,
-            "company_id": symbols,
-            "ticker": symbols,
-            "name": symbols,
-            "sector": "Industrials",
-            "exchange": "XNYS",
-            "country_of_incorporation": "US",
-            "country_of_headquarters": "US",
-            "security_type": "common",
-            "listing_date": [first[s] for s in symbols],
-        }
-    )
+    securities = _securities(symbols, first)
     # Splits: the file's coefficients, the share dividends above, price-ratio exchanges.
     prev = px.groupby("symbol")["close"].shift()
     exchange = (px["date"].dt.strftime("%Y-%m-%d") + " " + px["symbol"]).isin(PRICE_EXCHANGES)

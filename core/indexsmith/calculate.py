@@ -531,17 +531,13 @@ def calculate(
                 adjust(session, sid, "special dividend", mv_last, after)
                 mv_last = after
             elif row.action == "spin-off":
-                child = ids.get_indexer([row.other])[0] if isinstance(row.other, str) else -1
-                if child < 0:
-                    raise DataError(
-                        [
-                            Problem(
-                                f"spin-off of {sid} on {sessions[session]:%Y-%m-%d} names new security {row.other!r}, which is not in the data",
-                                "corporate_actions",
-                                "add the spun-off security to securities and prices",
-                            )
-                        ]
-                    )
+                child = other_security(
+                    row,
+                    session,
+                    "spin-off",
+                    "new security",
+                    "add the spun-off security to securities and prices",
+                )
                 if options.unit_holdings:
                     after = mv_last - book.q[i] * row.ratio * close_of(child, session)
                     adjust(session, sid, "spin-off", mv_last, after)
@@ -563,6 +559,21 @@ def calculate(
         lo, hi = np.searchsorted(event_key, [session * n_ids, (session + 1) * n_ids])
         return rows_between(int(lo), int(hi))
 
+    def other_security(act: Any, session: int, what: str, role: str, fix: str) -> int:
+        """Position of the security an action names (spun-off company, acquirer)."""
+        other = ids.get_indexer([act.other])[0] if isinstance(act.other, str) else -1
+        if other < 0:
+            raise DataError(
+                [
+                    Problem(
+                        f"{what} of {act.security_id} on {sessions[session]:%Y-%m-%d} names {role} {act.other!r}, which is not in the data",
+                        "corporate_actions",
+                        fix,
+                    )
+                ]
+            )
+        return int(other)
+
     def acts_of(session: int, position: int) -> list[Any]:
         lo, hi = np.searchsorted(event_key, [session * n_ids + position, session * n_ids + position + 1])
         return rows_between(int(lo), int(hi))
@@ -577,24 +588,19 @@ def calculate(
         plan = []  # (position, shares, close, price, what, acquirer, ratio)
         for i in gone:
             position = int(book.pos[i])
-            sid = ids[position]
             close = close_of(position, session)
             price, what, acquirer, ratio = close, "delisting", -1, 0.0
             for act in acts_of(session, position):
                 if act.action == "cash-acquisition" and act.cash == act.cash:
                     price, what = act.cash, "cash acquisition"
                 elif act.action == "stock-acquisition":
-                    acquirer = ids.get_indexer([act.other])[0] if isinstance(act.other, str) else -1
-                    if acquirer < 0:
-                        raise DataError(
-                            [
-                                Problem(
-                                    f"stock acquisition of {sid} on {sessions[session]:%Y-%m-%d} names acquirer {act.other!r}, which is not in the data",
-                                    "corporate_actions",
-                                    "add the acquirer or record the deal as a cash acquisition",
-                                )
-                            ]
-                        )
+                    acquirer = other_security(
+                        act,
+                        session,
+                        "stock acquisition",
+                        "acquirer",
+                        "add the acquirer or record the deal as a cash acquisition",
+                    )
                     ratio, what = act.ratio, "stock acquisition"
                     price = ratio * close_of(acquirer, session)
                     if book.index_of(acquirer) < 0 or options.unit_holdings:

@@ -259,3 +259,10 @@ def test_calculation_settings_come_from_the_definition(tiny, plugins) -> None:  
         indexsmith.load_definition(spec, plugins)
     message = str(caught.value)
     assert "$.index.calculation.withholding" in message and "$.index.calculation.missing_prices" in message
+
+
+def test_corporate_action_on_a_session_without_a_price_is_refused() -> None:
+    # B has no close on day 2 (a halt), yet a split is dated that day.
+    m = market({"A": [10.0] * 4, "B": [10.0, 10.0, None, 5.0]}, actions=[(2, "B", "split", {"ratio": 2.0})])
+    with pytest.raises(DataError, match=r"split of member B on 2024-01-04, a session without a price for it"):
+        calculate(members(m, {0: {"A": 0.5, "B": 0.5}}), m)

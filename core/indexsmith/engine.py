@@ -50,6 +50,23 @@ class ReviewOutput:
     constituents: dict[str, pd.DataFrame]
 
 
+#: What every constituent row records about its security on the rank date, so that
+#: analytics (valuation, size, capacity) need only the result folder.
+FACT_COLUMNS = ("company_market_cap", "float_market_cap", "ttm_net_income", "book_equity", "adv")
+
+
+def facts(view: MarketView, ids: pd.Index) -> dict[str, np.ndarray]:
+    """Company market cap, float-adjusted cap, trailing-four-quarter net income, latest book
+    equity and 63-session average daily dollar volume of ``ids`` on the view's date."""
+    return {
+        "company_market_cap": view.company_market_cap(ids).to_numpy(dtype=float),
+        "float_market_cap": view.float_market_cap(ids).to_numpy(dtype=float),
+        "ttm_net_income": view.ttm(ids).to_numpy(dtype=float),
+        "book_equity": view.latest_fundamental(ids, "book_equity").to_numpy(dtype=float),
+        "adv": view.average_dollar_volume(ids, 63).to_numpy(dtype=float),
+    }
+
+
 def _call(resolved: Resolved, method: str, review_label: str, *args: Any) -> Any:
     try:
         return getattr(resolved.component, method)(*args)
@@ -251,6 +268,8 @@ def run_review(
     )
     ranked = ranked.iloc[order]
     ranked["rank"] = np.arange(1, len(ranked) + 1)
+    for column, value in facts(view, ranked.index).items():
+        ranked[column] = value
 
     bucketing = methodology.bucketing
     declared = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]

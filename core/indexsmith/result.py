@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from indexsmith.calculate import Calculation, calculate
 from indexsmith.definition import Methodology, ResolvedIndex
-from indexsmith.engine import ReviewOutput, by_security
+from indexsmith.engine import FACT_COLUMNS, ReviewOutput, by_security
 from indexsmith.errors import OutputError
 from indexsmith.market import Market, isin
 
@@ -43,6 +43,11 @@ CONSTITUENT_COLUMNS = (
     "fraction",
     "weight",
     "index_shares",
+    "company_market_cap",
+    "float_market_cap",
+    "ttm_net_income",
+    "book_equity",
+    "adv",
     "change",
     "reason",
     "note",
@@ -328,7 +333,7 @@ def _typed(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
             out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
         elif column in ("rank",):
             out[column] = out[column].astype("int64")
-        elif column in ("measure", "fraction", "weight"):
+        elif column in ("measure", "fraction", "weight", *FACT_COLUMNS):
             out[column] = out[column].astype("float64")
         else:
             out[column] = out[column].astype(object).where(out[column].notna(), None)

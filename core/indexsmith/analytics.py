@@ -251,7 +251,7 @@ def capacity(
     for date, frame in trades.groupby("effective_date"):
         dollars = frame["traded_value"].abs().to_numpy() * fund_size
         keys = pd.MultiIndex.from_arrays([frame["effective_date"], frame["security_id"]])
-        volume = adv.reindex(keys).to_numpy()
+        volume = adv.reindex(keys).to_numpy(dtype=float).copy()
         # A name leaving the index has no adv on this review: use its previous one.
         missing = np.isnan(volume)
         if missing.any():

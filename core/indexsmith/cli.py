@@ -155,6 +155,64 @@ def build(
 
 
 @cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def compare(results: tuple[str, ...], fmt: str) -> None:
+    """Compare built indices side by side: RESULTS are folders written by 'build' (a
+    family folder stands for each of its indices). Statistics use the dates all share."""
+    from indexsmith.compare import formatted, read_result, result_folders, summary
+
+    loaded = {}
+    for folder in result_folders(list(results)):
+        result = read_result(folder)
+        loaded[result.index_id if result.index_id not in loaded else str(folder)] = result
+    table, notes = summary(loaded)
+    for note in notes:
+        stderr.print(f"note: {note}")
+    if fmt == "csv":
+        click.echo(table.to_csv(index_label="statistic"), nl=False)
+        return
+    if fmt == "json":
+        click.echo(table.to_json(orient="columns", date_format="iso", indent=2))
+        return
+    shown = formatted(table)
+    out = Table(
+        title="Index comparison", caption="total-return levels; turnover one-way; capacity for a $1B fund"
+    )
+    out.add_column("statistic", no_wrap=True)
+    for column in shown.columns:
+        out.add_column(column, justify="right")
+    for row in shown.index:
+        out.add_row(row, *shown.loc[row].tolist())
+    stdout.print(out)
+
+
+@cli.command()
+@click.argument("definition")
+@click.argument("security")
+@click.option(
+    "--date", "when", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Review in force on this date."
+)
+@click.option("--data", type=click.Path(file_okay=False), help="Market-data directory (docs/data.md).")
+@click.option(
+    "--demo", type=click.Choice(["small", "full"]), help="Use the embedded demo market instead of --data."
+)
+def explain(definition: str, security: str, when: Any, data: str | None, demo: str | None) -> None:
+    """Why SECURITY (an id or a ticker) is in or out of DEFINITION's indices at the review in
+    force on --date: the screen that excluded it, its rank and cumulative-cap position, its
+    bucket and the band or buffer that kept it, and its weight."""
+    from indexsmith.definition import load
+    from indexsmith.explain import explain as explain_security
+
+    methodology = load(definition, _plugins())
+    market = _market(data, demo, methodology.definition.calendar)
+    for line in explain_security(methodology, market, security, when.date()):
+        click.echo(line)
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins(as_json: bool) -> None:
     """List plugins with their distribution, version and the components they provide."""

@@ -190,6 +190,23 @@ def compare(results: tuple[str, ...], fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
+@click.option("--title", default="Index factsheet", show_default=True)
+def report(results: tuple[str, ...], out: str, title: str) -> None:
+    """Write a self-contained HTML factsheet (charts and tables) for built indices."""
+    from indexsmith.compare import read_result, result_folders
+    from indexsmith.report import write
+
+    loaded = {}
+    for folder in result_folders(list(results)):
+        result = read_result(folder)
+        loaded[result.index_id if result.index_id not in loaded else str(folder)] = result
+    path = write(loaded, out, title)
+    click.echo(f"factsheet for {len(loaded)} indices -> {path}")
+
+
+@cli.command()
 @click.argument("definition")
 @click.argument("security")
 @click.option(

@@ -665,12 +665,18 @@ def test_committee_retain_fraction_moves_a_shrunken_member_down(tiny) -> None:  
 def test_committee_released_member_is_not_refilled_into_its_own_index(tiny) -> None:  # type: ignore[no-untyped-def]
     import indexsmith
 
-    # big: 2 companies, range >= 20, retained while >= 10, below-range filling on; mid:
-    # 2 companies, 1-20. January: big A 40, B 30; mid C 8, D 5. February: A falls to 9 and
-    # is released. big's range holds nobody new, so it fills from below the range: the
-    # largest company there is A itself (9), which big has just let go, so C (8) moves up;
-    # A takes C's seat in mid. Each company is placed once.
-    closes = {"A": [40.0] * 21 + [9.0] * 20, "B": [30.0] * 41, "C": [8.0] * 41, "D": [5.0] * 41}
+    # big: 2 companies, range >= 20, below-range filling on, members released under half of
+    # min(range minimum, cap of the 2nd-largest company); mid: 2 companies, 1-20.
+    # January: big A 40, B 30; mid E 19, C 8 (D 5 left out). February: A falls to 9, under
+    # 0.5 x min(20, 19): released. big's range holds nobody new, so it fills from below the
+    # range: E (19) moves up — not A, which big has just let go — and A takes E's seat in mid.
+    closes = {
+        "A": [40.0] * 21 + [9.0] * 20,
+        "B": [30.0] * 41,
+        "E": [19.0] * 41,
+        "C": [8.0] * 41,
+        "D": [5.0] * 41,
+    }
     market = tiny(closes)
     spec = committee_spec()
     spec["index"]["bucketing"]["params"] = {
@@ -691,7 +697,9 @@ def test_committee_released_member_is_not_refilled_into_its_own_index(tiny) -> N
     }
     spec["index"]["buckets"] = ["big", "mid"]
     result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
+    jan = result.at("2024-01-31").set_index("security_id")["bucket"].sort_index().to_dict()
+    assert jan == {"A": "big", "B": "big", "C": "mid", "E": "mid"}
     feb = result.at("2024-02-29").set_index("security_id")
-    assert feb["bucket"].sort_index().to_dict() == {"A": "mid", "B": "big", "C": "big", "D": "mid"}
+    assert feb["bucket"].sort_index().to_dict() == {"A": "mid", "B": "big", "C": "mid", "E": "big"}
     assert feb.loc["A", "note"] == "migrated from big: cap below 0.5 x its range minimum"
-    assert feb.loc["C", "note"] == "migrated from mid"
+    assert feb.loc["E", "note"] == "migrated from mid"

@@ -222,11 +222,17 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 def test_demo_builds_compares_and_writes(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    code, stdout, _ = run("demo", "--out", str(out))
-    assert code == 0
+    code, stdout, err = run("demo", "--out", str(out), "--size", "small")
+    assert code == 0, err
     for index_id in ("demo-large", "demo-small", "demo-broad-equal"):
-        assert index_id in stdout
-        assert (out / index_id / "constituents.parquet").exists()
-    large = pd.read_parquet(out / "demo-large" / "constituents.parquet")
+        assert (out / "demo-tiers" / index_id / "levels.parquet").exists()
+    assert (out / "factsheet.html").stat().st_size > 50_000
+    assert "Headline indices on the small demo market" in stdout
+    large = pd.read_parquet(out / "demo-tiers" / "demo-large" / "constituents.parquet")
     last = large[large["effective_date"] == large["effective_date"].max()]
-    assert f"{last['weight'].max():.2%}" in stdout
+    assert f"{last['company_id'].nunique()}" in stdout  # constituents at the last review
+    # A second run reuses the cached results and writes the same factsheet.
+    first = (out / "factsheet.html").read_bytes()
+    code, _, err = run("demo", "--out", str(out), "--size", "small")
+    assert code == 0 and "using the cached demo results" in err
+    assert (out / "factsheet.html").read_bytes() == first

@@ -477,49 +477,42 @@ def market_check(directory: str, calendar: str) -> None:
 @click.option(
     "--size",
     type=click.Choice(["small", "full"]),
-    default="small",
+    default="full",
     show_default=True,
-    help="Demo market size.",
+    help="Demo market: full (1995-2025, ~4,000 companies; headline presets from 2015) or small.",
 )
 def demo(out: str, size: str) -> None:
-    """Build the demo indices on the embedded demo market and compare them."""
-    from indexsmith import build as build_index
-    from indexsmith.definition import load
-    from indexsmith.demo import demo_market
+    """Build the headline presets on the embedded demo market, compare them and write a
+    factsheet (OUT/factsheet.html). The first run generates the market (~40 s); later
+    runs reuse the cached market and results."""
+    from indexsmith import showcase
+    from indexsmith.compare import formatted, summary
 
-    market_data = demo_market(size, progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
-    methodology = load("demo-tiers", _plugins())
-    with _progress("building demo-tiers") as progress:
-        result = build_index(methodology, market_data, progress=progress)
-    result.write(out, overwrite=True)
-    table = Table(
-        title=f"demo-tiers on the {size} demo market ({market_data.first_session:%Y-%m-%d} to {market_data.last_session:%Y-%m-%d})",
-        caption="members: range over reviews; max weight and top 10: at the last review; adds: additions per review after the first",
+    families = len(showcase.HEADLINE[size])
+    with _progress(f"demo ({size} market)") as bar:
+        done = [0]
+
+        def step() -> None:
+            done[0] += 1
+            if bar:
+                bar(done[0], families, "building presets")
+
+        results = showcase.run(size, out, lambda msg: stderr.print(f"[dim]{msg}[/dim]"), step)
+    table, notes = summary(results)
+    for note in notes:
+        stderr.print(f"note: {note}")
+    shown = formatted(table)
+    out_table = Table(
+        title=f"Headline indices on the {size} demo market",
+        caption="total-return levels; turnover one-way; capacity for a $1B fund at 10% of ADV",
     )
-    for column in ("index", "reviews", "members", "max weight", "top 10", "adds", "sectors"):
-        table.add_column(column, justify="right" if column != "index" else "left", no_wrap=column == "index")
-    for index in result:
-        c = index.constituents
-        last = c[c["effective_date"] == c["effective_date"].max()]
-        top10 = last["weight"].nlargest(10).sum()
-        first_review = c["effective_date"].min()
-        additions = index.changes[
-            (index.changes["change"] == "addition") & (index.changes["effective_date"] > first_review)
-        ]
-        reviews = c["effective_date"].nunique()
-        table.add_row(
-            index.index_id,
-            str(reviews),
-            f"{c.groupby('effective_date').size().min()}-{c.groupby('effective_date').size().max()}",
-            f"{last['weight'].max():.2%}",
-            f"{top10:.1%}",
-            f"{len(additions) / (reviews - 1):.1f}" if reviews > 1 else "-",
-            str(last["sector"].nunique()),
-        )
-    stdout.print(table)
-    stdout.print(
-        f"results written to {out}/ (one folder per index: constituents, changes, exclusions, run.json)"
-    )
+    out_table.add_column("statistic", no_wrap=True)
+    for column in shown.columns:
+        out_table.add_column(column, justify="right")
+    for row in shown.index:
+        out_table.add_row(row, *shown.loc[row].tolist())
+    stdout.print(out_table)
+    stdout.print(f"results in {out}/ (one folder per index) and the factsheet {out}/factsheet.html")
 
 
 def main(argv: list[str] | None = None) -> int:

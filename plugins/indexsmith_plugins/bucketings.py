@@ -526,7 +526,8 @@ class CommitteeTier:
         validator=attrs.validators.optional([attrs.validators.gt(0), attrs.validators.le(1)]),
         metadata={
             "help": "continued membership: an incumbent is released (to the indices below) once its cap "
-            "falls under this fraction of the range minimum [U, §3.4]; never if omitted"
+            "falls under this fraction of the range minimum (or of the cap ranked at the family's cumulative "
+            "target, if lower) [U, §3.4]; never if omitted"
         },
     )
 
@@ -636,15 +637,14 @@ class CommitteeSelection(Bucketing):
         companies = ranked.drop_duplicates("company_id").set_index("company_id")
         cap = companies["measure"]
         sector = companies["sector"]
-        universe_weight = cap.groupby(sector).sum() / cap.sum()
+        target_weight = (cap.groupby(sector).sum() / cap.sum()).to_dict()
         position = cap.cumsum() / cap.sum() * 100
         prior = previous.merge(ranked[["company_id"]], left_on="security_id", right_index=True)
         parent_of = {s.name: s.parent for s in self.subsets}
-        member_of = (
-            prior.drop_duplicates("company_id")
-            .set_index("company_id")["bucket"]
-            .map(lambda b: parent_of.get(b, b))
-        )
+        member_of: dict[str, str] = {
+            c: parent_of.get(b, b)
+            for c, b in prior.drop_duplicates("company_id")[["company_id", "bucket"]].itertuples(index=False)
+        }
         in_subset = set(prior.loc[prior["bucket"].isin(parent_of), "company_id"])
         decisions = self._decisions(view, ranked)
         removed = set(decisions.loc[decisions["action"] == "remove", "company_id"])
@@ -653,23 +653,32 @@ class CommitteeSelection(Bucketing):
             c: parent_of.get(i, i) for c, i in zip(forced["company_id"], forced["index"], strict=True)
         }
         forced_line = dict(zip(forced["company_id"], forced["line"], strict=True))
-        member_of = member_of[~member_of.index.isin(removed) & ~member_of.index.isin(forced_into)]
+        member_of = {c: b for c, b in member_of.items() if c not in removed and c not in forced_into}
+        # Plain dicts and lists from here: the loops below look companies up one at a time.
+        cap_of = cap.to_dict()
+        sector_of = sector.to_dict()
+        order = list(cap.index)
         placed: dict[str, str] = {}
         notes: dict[str, str] = {}
         released: dict[str, str] = {}  # company -> the index that let it go
         for tier in self.indices:
-            mine = [c for c in cap.index if forced_into.get(c) == tier.name]
+            mine = [c for c in order if forced_into.get(c) == tier.name]
             for company in mine:
                 placed[company] = tier.name
                 notes[company] = f"committee decision (overrides line {forced_line[company]})"
             low, high = self._range(tier, view.as_of, cap, position)
-            kept = [c for c in cap.index if member_of.get(c) == tier.name and c not in placed]
+            kept = [c for c in order if member_of.get(c) == tier.name and c not in placed]
             if tier.retain_fraction is not None and np.isfinite(low):
-                floor = tier.retain_fraction * low
-                for company in [c for c in kept if cap[c] < floor]:
+                # The range minimum, or the cap of the company at the bottom of the family's
+                # targets so far when that is lower (a range holding fewer companies than the
+                # targets must not push members out every review).
+                depth = sum(t.target for t in self.indices[: self.indices.index(tier) + 1])
+                natural = float(cap.iloc[min(depth, len(cap)) - 1]) if len(cap) else low
+                floor = tier.retain_fraction * min(low, natural)
+                for company in [c for c in kept if cap_of[c] < floor]:
                     kept.remove(company)
                     released[company] = tier.name
-                    member_of = member_of.drop(company)
+                    del member_of[company]
                     notes[company] = (
                         f"moved down from {tier.name}: cap below {tier.retain_fraction:g} x its range minimum"
                     )
@@ -679,24 +688,30 @@ class CommitteeSelection(Bucketing):
             if vacancies <= 0:
                 continue
             higher = {t.name for t in self.indices[: self.indices.index(tier)]}
-            free = pd.Series(
-                [c not in placed and member_of.get(c) not in higher | {tier.name} for c in cap.index],
-                index=cap.index,
-            )
-            in_range = free & (cap >= low) & (cap <= high)
+            taken = higher | {tier.name}
+            free = [c for c in order if c not in placed and member_of.get(c) not in taken]
             # Companies released by a higher index come first: they migrate, not leave.
-            movers = [c for c, by in released.items() if by in higher and c not in placed and cap[c] <= high]
-            candidates = movers + [c for c in cap.index[in_range.to_numpy()] if c not in movers]
-            below = list(cap.index[(free & (cap < low)).to_numpy()]) if self.fill_below_range else []
-            below = [c for c in below if released.get(c) != tier.name and c not in movers]
-            members = [c for c, name in placed.items() if name == tier.name]
+            movers = [
+                c for c, by in released.items() if by in higher and c not in placed and cap_of[c] <= high
+            ]
+            moving = set(movers)
+            candidates = movers + [c for c in free if low <= cap_of[c] <= high and c not in moving]
+            below = (
+                [c for c in free if cap_of[c] < low and released.get(c) != tier.name and c not in moving]
+                if self.fill_below_range
+                else []
+            )
+            held: dict[str, float] = {}
+            for c, name in placed.items():
+                if name == tier.name:
+                    held[sector_of[c]] = held.get(sector_of[c], 0.0) + cap_of[c]
             for _ in range(vacancies):
                 source = candidates if candidates else below
                 if not source:
                     break
-                chosen = self._choose(source[: self.pool], members, cap, sector, universe_weight)
+                chosen = self._choose(source[: self.pool], held, cap_of, sector_of, target_weight)
                 source.remove(chosen)
-                members.append(chosen)
+                held[sector_of[chosen]] = held.get(sector_of[chosen], 0.0) + cap_of[chosen]
                 placed[chosen] = tier.name
                 if member_of.get(chosen) not in (None, tier.name):
                     notes[chosen] = f"migrated from {member_of.get(chosen)}"
@@ -743,14 +758,20 @@ class CommitteeSelection(Bucketing):
 
     @staticmethod
     def _choose(
-        pool: list[str], members: list[str], cap: pd.Series, sector: pd.Series, target: pd.Series
+        pool: list[str],
+        held: dict[str, float],
+        cap: dict[str, float],
+        sector: dict[str, str],
+        target: dict[str, float],
     ) -> str:
-        """The pool candidate whose sector is most underweight in the index (ties: larger)."""
+        """The pool candidate whose sector is most underweight in the index (ties: larger);
+        ``held`` is the index's cap per sector so far."""
         if len(pool) == 1:
             return pool[0]
-        held = cap[members].groupby(sector[members]).sum() if members else pd.Series(dtype=float)
-        weight = held / held.sum() if len(held) else held
-        gap = [weight.get(sector[c], 0.0) - target.get(sector[c], 0.0) for c in pool]
+        total = sum(held.values())
+        gap = [
+            (held.get(sector[c], 0.0) / total if total else 0.0) - target.get(sector[c], 0.0) for c in pool
+        ]
         return pool[int(np.argmin(gap))]
 
 

@@ -162,14 +162,14 @@ def build(
 def compare(results: tuple[str, ...], fmt: str) -> None:
     """Compare built indices side by side: RESULTS are folders written by 'build' (a
     family folder stands for each of its indices). Statistics use the dates all share."""
-    from indexsmith.compare import formatted, read_result, result_folders, summary
+    from indexsmith.compare import one_note, read_result, result_folders, summary
 
     loaded = {}
     for folder in result_folders(list(results)):
         result = read_result(folder)
         loaded[result.index_id if result.index_id not in loaded else str(folder)] = result
     table, notes = summary(loaded)
-    for note in notes:
+    for note in notes if fmt != "table" else one_note(notes):
         stderr.print(f"note: {note}")
     if fmt == "csv":
         click.echo(table.to_csv(index_label="statistic"), nl=False)
@@ -177,16 +177,7 @@ def compare(results: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         click.echo(table.to_json(orient="columns", date_format="iso", indent=2))
         return
-    shown = formatted(table)
-    out = Table(
-        title="Index comparison", caption="total-return levels; turnover one-way; capacity for a $1B fund"
-    )
-    out.add_column("statistic", no_wrap=True)
-    for column in shown.columns:
-        out.add_column(column, justify="right")
-    for row in shown.index:
-        out.add_row(row, *shown.loc[row].tolist())
-    stdout.print(out)
+    _print_comparison(table, "Index comparison")
 
 
 @cli.command()
@@ -486,7 +477,7 @@ def demo(out: str, size: str) -> None:
     factsheet (OUT/factsheet.html). The first run generates the market (~40 s); later
     runs reuse the cached market and results."""
     from indexsmith import showcase
-    from indexsmith.compare import formatted, summary
+    from indexsmith.compare import one_note, summary
 
     families = len(showcase.HEADLINE[size])
     with _progress(f"demo ({size} market)") as bar:
@@ -499,20 +490,25 @@ def demo(out: str, size: str) -> None:
 
         results = showcase.run(size, out, lambda msg: stderr.print(f"[dim]{msg}[/dim]"), step)
     table, notes = summary(results)
-    for note in notes:
+    for note in one_note(notes):
         stderr.print(f"note: {note}")
-    shown = formatted(table)
-    out_table = Table(
-        title=f"Headline indices on the {size} demo market",
-        caption="total-return levels; turnover one-way; capacity for a $1B fund at 10% of ADV",
+    _print_comparison(table, f"Headline indices on the {size} demo market")
+    stdout.print(
+        f"results in {out}/ (one folder per index); every statistic: indexsmith compare {out} --format csv; "
+        f"factsheet: {out}/factsheet.html"
     )
-    out_table.add_column("statistic", no_wrap=True)
-    for column in shown.columns:
-        out_table.add_column(column, justify="right")
-    for row in shown.index:
-        out_table.add_row(row, *shown.loc[row].tolist())
-    stdout.print(out_table)
-    stdout.print(f"results in {out}/ (one folder per index) and the factsheet {out}/factsheet.html")
+
+
+def _print_comparison(table: Any, title: str) -> None:
+    from indexsmith.compare import terminal_rows
+
+    headers, rows = terminal_rows(table)
+    out = Table(title=title, caption="total-return levels; max DD = worst drawdown; turnover one-way")
+    for i, header in enumerate(headers):
+        out.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for row in rows:
+        out.add_row(*row)
+    stdout.print(out)
 
 
 def main(argv: list[str] | None = None) -> int:

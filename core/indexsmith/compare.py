@@ -196,3 +196,36 @@ def formatted(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {c: [cell(r, table.loc[r, c]) for r in table.index] for c in table.columns}, index=table.index
     )
+
+
+#: Statistics shown on a terminal, with short headers (all of them go to csv/json/report).
+TERMINAL = {
+    "annualised return": "ann. ret",
+    "annualised volatility": "vol",
+    "max drawdown": "max DD",
+    "2020: months to recover": "2020 rec. (mo)",
+    "constituents (last review)": "names",
+    "top-10 weight": "top 10",
+    "P/E (harmonic)": "P/E",
+    "one-way turnover / year": "turnover/yr",
+}
+
+
+def terminal_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows for a terminal: one row per index (ids without '-style'), the
+    statistics of :data:`TERMINAL` that the table has."""
+    shown = formatted(table)
+    keys = [k for k in TERMINAL if k in shown.index]
+    headers = ["index", *(TERMINAL[k] for k in keys)]
+    rows = [[name.removesuffix("-style"), *(shown.loc[k, name] for k in keys)] for name in shown.columns]
+    return headers, rows
+
+
+def one_note(notes: list[str]) -> list[str]:
+    """Several alignment notes as one line."""
+    if len(notes) <= 1:
+        return notes
+    span = notes[0].rsplit("common dates ", 1)[-1]
+    return [
+        f"{len(notes)} of the results cover more dates than all share; compared on the common dates {span}"
+    ]

@@ -2,7 +2,7 @@
 
 The full demo builds the Russell-style 1000 and 2000, the S&P-style 500 and 500 Equal
 Weight, the CRSP-style large- and small-cap bands, the Nasdaq-100-style and the Dow-style
-indices from 2015 (the 2018 sell-off, the 2020 crash and recovery, 2022), two families
+indices from 2016 (the 2018 sell-off, the 2020 crash and recovery, 2022), two families
 at a time in worker processes. Results are cached beside the demo market, keyed by the
 source of every module that shapes them, so a second run only compares and reports. The
 small demo builds the two-tier ``demo-tiers`` family over its three years.
@@ -35,7 +35,7 @@ HEADLINE: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
     ),
     "small": (("demo-tiers", None),),
 }
-START = {"full": dt.date(2015, 1, 1), "small": None}
+START = {"full": dt.date(2016, 1, 1), "small": None}
 Progress = Callable[[str], None]
 
 

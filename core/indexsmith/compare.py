@@ -143,6 +143,8 @@ def summary(results: dict[str, IndexResult]) -> tuple[pd.DataFrame, list[str]]:
                     "loss-making (weight)": valuation["loss_making_weight"],
                 }
             )
+        for fee in (0.0003, 0.0020):
+            row[f"return lost to a {fee:.2%} fee / year"] = analytics.fee_drag(tr, fee)
         turnover = result.calculation.turnover if result.calculation is not None else pd.DataFrame()
         if len(turnover):
             row["one-way turnover / year"] = float(analytics.turnover_by_year(turnover).mean())
@@ -156,6 +158,14 @@ def summary(results: dict[str, IndexResult]) -> tuple[pd.DataFrame, list[str]]:
     table = pd.DataFrame(columns)
     names = list(results)
     if len(names) >= 2:
+        base = results[names[0]].levels.set_index("date")["total_return"].loc[start:end]
+        for other in names[1:]:
+            rel = analytics.relative(
+                results[other].levels.set_index("date")["total_return"].loc[start:end], base
+            )
+            table.loc[f"beta to {names[0]}", other] = rel["beta"]
+            table.loc[f"correlation with {names[0]}", other] = rel["correlation"]
+            table.loc[f"tracking error to {names[0]}", other] = rel["tracking_error"]
         first = results[names[0]].constituents
         date = first["effective_date"].max()
         for other in names[1:]:
@@ -187,7 +197,7 @@ def formatted(table: pd.DataFrame) -> pd.DataFrame:
             return "—"
         if isinstance(value, pd.Timestamp):
             return f"{value:%Y-%m-%d}"
-        if row in PERCENT_ROWS or row.startswith("weight overlap"):
+        if row in PERCENT_ROWS or row.startswith(("weight overlap", "tracking error", "return lost")):
             return f"{value:.1%}"
         if isinstance(value, float):
             return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"

@@ -343,3 +343,27 @@ def test_more_incompatible_combinations_are_refused(plugins: Plugins, tmp_path) 
         "the 'on-membership-change' schedule reviews only on the dates of a membership file; pair it with the "
         "'committee-list' bucketing or use a calendar schedule at $.index.schedule"
     ]
+
+
+def test_requires_names_the_missing_or_old_distribution(plugins: Plugins) -> None:
+    from indexsmith import __version__
+
+    base = {
+        "id": "x",
+        "schedule": {"use": "monthly"},
+        "ranking": {"use": "company-market-cap"},
+        "bucketing": {"use": "all"},
+        "weighting": {"use": "equal"},
+    }
+    load({"index": dict(base, requires=[f"indexsmith>={__version__}", "pandas"])}, plugins)
+    assert problems({"index": dict(base, requires=["indexsmith-nonexistent>=0.1"])}, plugins) == [
+        "the definition requires indexsmith-nonexistent>=0.1, which is not installed at $.index.requires[0] "
+        "— pip install 'indexsmith-nonexistent>=0.1'"
+    ]
+    assert problems({"index": dict(base, requires=["indexsmith>=99"])}, plugins) == [
+        f"the definition requires indexsmith>=99, but indexsmith {__version__} is installed at "
+        "$.index.requires[0] — pip install --upgrade 'indexsmith>=99'"
+    ]
+    assert problems({"index": dict(base, requires=["not a requirement!"])}, plugins)[0].startswith(
+        "requirement 'not a requirement!' is not valid"
+    )

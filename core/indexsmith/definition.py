@@ -85,6 +85,8 @@ class _Shared:
     ranking: Use
     bucketing: Use
     calculation: dict[str, Any] = attrs.field(factory=dict)
+    #: Distributions the definition needs, as requirement strings ("indexsmith-example>=0.1").
+    requires: list[str] = attrs.field(factory=list)
 
 
 @attrs.frozen(kw_only=True)
@@ -386,6 +388,7 @@ class Methodology:
                 "name": d.name,
                 "description": d.description,
                 "calendar": d.calendar,
+                "requires": list(d.requires),
                 "start": d.start.isoformat() if d.start else None,
                 "end": d.end.isoformat() if d.end else None,
                 "schedule": stage(self.schedule),
@@ -461,10 +464,58 @@ def _param_help(field: attrs.Attribute[Any]) -> str:
     return str(field.metadata.get("help", ""))
 
 
+def unmet_requirements(requires: list[str], root: str = "$") -> list[Problem]:
+    """One problem per requirement (PEP 508 string) that the installed distributions do not
+    meet: a plugin the definition needs is missing or too old."""
+    from importlib import metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    problems = []
+    for i, text in enumerate(requires):
+        where = f"{root}.requires[{i}]"
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as exc:
+            problems.append(
+                Problem(
+                    f"requirement {text!r} is not valid: {exc}",
+                    where,
+                    'write it like "indexsmith-example>=0.1"',
+                )
+            )
+            continue
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            problems.append(
+                Problem(
+                    f"the definition requires {text}, which is not installed",
+                    where,
+                    f"pip install '{text}'",
+                )
+            )
+            continue
+        if requirement.specifier and not requirement.specifier.contains(installed, prereleases=True):
+            problems.append(
+                Problem(
+                    f"the definition requires {text}, but {requirement.name} {installed} is installed",
+                    where,
+                    f"pip install --upgrade '{text}'",
+                )
+            )
+    return problems
+
+
 def resolve(
     definition: FamilyDefinition | IndexDefinition, plugins: Plugins, source: str | None = None
 ) -> Methodology:
     """Look up every component and structure its params; raise all problems at once."""
+    unmet = unmet_requirements(
+        definition.requires, "$.index" if isinstance(definition, IndexDefinition) else "$.family"
+    )
+    if unmet:
+        raise DefinitionError(unmet, source)
     if isinstance(definition, IndexDefinition):
         definition = definition.to_family()
         root = "$.index"

@@ -16,7 +16,7 @@ from indexsmith.definition import load, parse_text
 from indexsmith.market import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOCS = sorted([*(ROOT / "docs").glob("*.md"), *(ROOT / "docs" / "families").glob("*.md")])
 
 
 def blocks(path: Path, language: str) -> list[str]:
@@ -108,3 +108,32 @@ def test_cross_family_index_of_the_presets_page(demo, plugins: Plugins, tmp_path
     # Every preset id of the page exists.
     for preset_id in re.findall(r"`([a-z0-9-]+-style)`", page):
         read_preset(preset_id)
+
+
+@pytest.mark.parametrize("page", ["cli", "hooks"])
+def test_generated_reference_pages_are_current(page: str) -> None:
+    generated = CliRunner().invoke(cli, ["reference", page]).stdout
+    assert (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8") == generated, (
+        f"run: indexsmith reference {page} > docs/{page}.md"
+    )
+
+
+def test_every_docs_page_is_in_the_site_navigation() -> None:
+    import yaml
+
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    config = yaml.safe_load(nav)
+
+    def pages(items: object) -> list[str]:
+        out: list[str] = []
+        for item in items if isinstance(items, list) else [items]:
+            if isinstance(item, dict):
+                for value in item.values():
+                    out += pages(value)
+            elif isinstance(item, str):
+                out.append(item)
+        return out
+
+    listed = set(pages(config["nav"]))
+    on_disk = {p.relative_to(ROOT / "docs").as_posix() for p in DOCS}
+    assert on_disk == listed

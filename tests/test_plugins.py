@@ -182,3 +182,72 @@ def test_entry_point_duplicate_names_both(site: Path) -> None:
         match=r"'equal' is registered twice: by plugin 'indexsmith_plugins.weightings' \(indexsmith 0.1.0\) and by plugin 'clash' \(indexsmith-clash 2.0.0\)",
     ):
         Plugins().lookup("weighting", "equal")
+
+
+def test_a_plugin_object_provides_a_component_for_every_hook(tiny) -> None:  # type: ignore[no-untyped-def]
+    # One hook implementation per stage (indexsmith_register_schedules ... _cappings),
+    # each registering a thin subclass of a built-in; a definition using all six builds.
+    import attrs
+    import indexsmith
+    from conftest import monthly_index
+    from indexsmith import hookimpl
+    from indexsmith_plugins.bucketings import Everything
+    from indexsmith_plugins.cappings import SingleNameCap
+    from indexsmith_plugins.rankings import FloatMarketCap
+    from indexsmith_plugins.schedules import Monthly
+    from indexsmith_plugins.screens import MinPrice
+    from indexsmith_plugins.weightings import EqualWeight
+
+    made = {
+        kind: attrs.frozen(kw_only=True)(type(f"My{base.__name__}", (base,), {}))
+        for kind, base in {
+            "schedule": Monthly,
+            "screen": MinPrice,
+            "ranking": FloatMarketCap,
+            "bucketing": Everything,
+            "weighting": EqualWeight,
+            "capping": SingleNameCap,
+        }.items()
+    }
+
+    class EveryStage:
+        @hookimpl
+        def indexsmith_register_schedules(self, register):  # type: ignore[no-untyped-def]
+            register("my-schedule", made["schedule"])
+
+        @hookimpl
+        def indexsmith_register_screens(self, register):  # type: ignore[no-untyped-def]
+            register("my-screen", made["screen"])
+
+        @hookimpl
+        def indexsmith_register_rankings(self, register):  # type: ignore[no-untyped-def]
+            register("my-ranking", made["ranking"])
+
+        @hookimpl
+        def indexsmith_register_bucketings(self, register):  # type: ignore[no-untyped-def]
+            register("my-bucketing", made["bucketing"])
+
+        @hookimpl
+        def indexsmith_register_weightings(self, register):  # type: ignore[no-untyped-def]
+            register("my-weighting", made["weighting"])
+
+        @hookimpl
+        def indexsmith_register_cappings(self, register):  # type: ignore[no-untyped-def]
+            register("my-capping", made["capping"])
+
+    plugins = indexsmith.Plugins(autoload=False)
+    plugins.register(EveryStage(), "every-stage")
+    for kind in made:
+        assert plugins.lookup(kind, f"my-{kind}").plugin.name == "every-stage"
+    market = tiny({c: [10.0 + i] * 45 for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTU")})
+    spec = monthly_index(
+        schedule={"use": "my-schedule", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
+        universe=[{"use": "my-screen"}],
+        ranking={"use": "my-ranking"},
+        bucketing={"use": "my-bucketing"},
+        weighting={"use": "my-weighting"},
+        capping={"use": "my-capping", "params": {"max_weight": 0.1}},
+    )
+    result = indexsmith.build(spec, market, plugins=plugins)["t"]
+    assert result.constituents.groupby("effective_date").size().eq(21).all()
+    assert {c["name"] for c in result.run_info["components"]} >= {f"my-{k}" for k in made}

@@ -627,6 +627,30 @@ def test_field_ranking_any_numeric_field(tiny) -> None:  # type: ignore[no-untyp
         indexsmith.load_definition(spec, indexsmith.Plugins(autoload=False))
 
 
+def retaining_spec(big_target: int, mid_min: float) -> dict:  # type: ignore[type-arg]
+    """big (>= 20M, members retained above half of min(range, natural bottom)) over mid
+    (mid_min-20M), 2 companies each unless big_target says otherwise; pool 1."""
+    spec = committee_spec()
+    spec["index"]["bucketing"]["params"] = {
+        "pool": 1,
+        "indices": [
+            {
+                "name": "big",
+                "target": big_target,
+                "retain_fraction": 0.5,
+                "ranges": [{"start": "2024-01-01", "min_cap": 20e6}],
+            },
+            {
+                "name": "mid",
+                "target": 2,
+                "ranges": [{"start": "2024-01-01", "min_cap": mid_min, "max_cap": 20e6}],
+            },
+        ],
+    }
+    spec["index"]["buckets"] = ["big", "mid"]
+    return spec
+
+
 def test_committee_retain_fraction_moves_a_shrunken_member_down(tiny) -> None:  # type: ignore[no-untyped-def]
     import indexsmith
 
@@ -635,24 +659,7 @@ def test_committee_retain_fraction_moves_a_shrunken_member_down(tiny) -> None:  
     # rose to 25 and migrates up to fill big; A takes B's place in mid.
     closes = {"A": [40.0] * 21 + [8.0] * 20, "B": [12.0] * 21 + [25.0] * 20, "C": [15.0] * 41}
     market = tiny(closes)
-    spec = committee_spec()
-    spec["index"]["bucketing"]["params"] = {
-        "pool": 1,
-        "indices": [
-            {
-                "name": "big",
-                "target": 1,
-                "retain_fraction": 0.5,
-                "ranges": [{"start": "2024-01-01", "min_cap": 20e6}],
-            },
-            {
-                "name": "mid",
-                "target": 2,
-                "ranges": [{"start": "2024-01-01", "min_cap": 5e6, "max_cap": 20e6}],
-            },
-        ],
-    }
-    spec["index"]["buckets"] = ["big", "mid"]
+    spec = retaining_spec(big_target=1, mid_min=5e6)
     result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
     jan = result.at("2024-01-31").set_index("security_id")["bucket"].sort_index().to_dict()
     feb = result.at("2024-02-29").set_index("security_id")
@@ -678,24 +685,7 @@ def test_committee_released_member_is_not_refilled_into_its_own_index(tiny) -> N
         "D": [5.0] * 41,
     }
     market = tiny(closes)
-    spec = committee_spec()
-    spec["index"]["bucketing"]["params"] = {
-        "pool": 1,
-        "indices": [
-            {
-                "name": "big",
-                "target": 2,
-                "retain_fraction": 0.5,
-                "ranges": [{"start": "2024-01-01", "min_cap": 20e6}],
-            },
-            {
-                "name": "mid",
-                "target": 2,
-                "ranges": [{"start": "2024-01-01", "min_cap": 1e6, "max_cap": 20e6}],
-            },
-        ],
-    }
-    spec["index"]["buckets"] = ["big", "mid"]
+    spec = retaining_spec(big_target=2, mid_min=1e6)
     result = indexsmith.build(spec, market, plugins=indexsmith.Plugins(autoload=False))["c"]
     jan = result.at("2024-01-31").set_index("security_id")["bucket"].sort_index().to_dict()
     assert jan == {"A": "big", "B": "big", "C": "mid", "E": "mid"}

@@ -321,17 +321,7 @@ def calculate(
     divisor = 1.0
     pr = tr = ntr = net = float("nan")
     out_dates: list[np.ndarray] = []
-    out_cols: dict[str, list[np.ndarray]] = {
-        k: []
-        for k in (
-            "price_return",
-            "total_return",
-            "net_total_return",
-            "divisor",
-            "market_value",
-            "net_of_costs",
-        )
-    }
+    out_cols: dict[str, list[np.ndarray]] = {k: [] for k in LEVEL_COLUMNS[1:]}
     holdings_rows: list[tuple[np.ndarray, ...]] = []
     turnover_rows: list[tuple[Any, ...]] = []
     trade_rows: list[tuple[np.ndarray, ...]] = []

@@ -137,3 +137,10 @@ def test_explain_a_member_and_bad_input(demo: Market, monkeypatch: pytest.Monkey
         indexsmith.DefinitionError, match=r"no review .* in force on 2018-01-01 .* try --date 2019-03-15"
     ):
         explain(methodology, demo, member["ticker"], dt.date(2018, 1, 1))
+
+
+def test_compare_finds_indices_below_a_folder(built: Path) -> None:
+    # The demo writes <out>/<family>/<index>/: compare <out> takes every index below it.
+    code, out, err = run("compare", str(built), "--format", "json")
+    assert code == 0, err
+    assert len(json.loads(out)) == 4

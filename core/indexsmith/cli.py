@@ -508,7 +508,8 @@ def _print_comparison(table: Any, title: str) -> None:
         out.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in rows:
         out.add_row(*row)
-    stdout.print(out)
+    # Piped or logged output is not cut to 80 columns.
+    (stdout if stdout.is_terminal else Console(highlight=False, width=160)).print(out)
 
 
 def cli_markdown() -> str:

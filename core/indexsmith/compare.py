@@ -28,8 +28,8 @@ PARTICIPATION = 0.10
 
 
 def result_folders(paths: list[str | Path]) -> list[Path]:
-    """Index result folders named by ``paths``: a folder with ``run.json`` is one index; a
-    family folder stands for each index folder inside it."""
+    """Index result folders named by ``paths``: a folder with ``run.json`` is one index; any
+    other folder stands for every index folder below it (a family, or the demo's output)."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -40,7 +40,7 @@ def result_folders(paths: list[str | Path]) -> list[Path]:
         if (path / "run.json").exists():
             out.append(path)
             continue
-        inner = sorted(p for p in path.iterdir() if (p / "run.json").exists())
+        inner = sorted(p.parent for p in path.rglob("run.json"))  # family folders, demo folders
         if not inner:
             raise OutputError(f"{path} holds no index results (no run.json in it or its sub-folders)")
         out.extend(inner)

@@ -162,13 +162,9 @@ def build(
 def compare(results: tuple[str, ...], fmt: str) -> None:
     """Compare built indices side by side: RESULTS are folders written by 'build' (a
     family folder stands for each of its indices). Statistics use the dates all share."""
-    from indexsmith.compare import one_note, read_result, result_folders, summary
+    from indexsmith.compare import one_note, read_results, summary
 
-    loaded = {}
-    for folder in result_folders(list(results)):
-        result = read_result(folder)
-        loaded[result.index_id if result.index_id not in loaded else str(folder)] = result
-    table, notes = summary(loaded)
+    table, notes = summary(read_results(list(results)))
     for note in notes if fmt != "table" else one_note(notes):
         stderr.print(f"note: {note}")
     if fmt == "csv":
@@ -186,13 +182,10 @@ def compare(results: tuple[str, ...], fmt: str) -> None:
 @click.option("--title", default="Index factsheet", show_default=True)
 def report(results: tuple[str, ...], out: str, title: str) -> None:
     """Write a self-contained HTML factsheet (charts and tables) for built indices."""
-    from indexsmith.compare import read_result, result_folders
+    from indexsmith.compare import read_results
     from indexsmith.report import write
 
-    loaded = {}
-    for folder in result_folders(list(results)):
-        result = read_result(folder)
-        loaded[result.index_id if result.index_id not in loaded else str(folder)] = result
+    loaded = read_results(list(results))
     path = write(loaded, out, title)
     click.echo(f"factsheet for {len(loaded)} indices -> {path}")
 

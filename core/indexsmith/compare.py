@@ -84,6 +84,16 @@ def read_result(path: str | Path) -> IndexResult:
     )
 
 
+def read_results(paths: list[str | Path]) -> dict[str, IndexResult]:
+    """Every index result below ``paths`` (see :func:`result_folders`), keyed by index id
+    (by folder where two folders hold the same id), in the order given."""
+    loaded: dict[str, IndexResult] = {}
+    for folder in result_folders(paths):
+        result = read_result(folder)
+        loaded[result.index_id if result.index_id not in loaded else str(folder)] = result
+    return loaded
+
+
 def common_dates(results: dict[str, IndexResult]) -> tuple[pd.Timestamp, pd.Timestamp, list[str]]:
     """The date range every result covers, and a note for each one that covers more."""
     starts = {k: r.levels["date"].min() for k, r in results.items()}
@@ -110,9 +120,7 @@ def summary(results: dict[str, IndexResult]) -> tuple[pd.DataFrame, list[str]]:
         levels = result.levels.set_index("date").loc[start:end]
         tr = levels["total_return"]
         perf = analytics.performance(tr)
-        last = result.constituents[
-            result.constituents["effective_date"] == result.constituents["effective_date"].max()
-        ]
+        last = result.latest()
         comp = analytics.composition(last)
         row: dict[str, Any] = {
             "total return": perf["total_return"],

@@ -53,10 +53,7 @@ def charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
     """Every chart of the factsheet as {id, title, caption, svg}."""
     start, end, _ = common_dates(results)
     tr = {k: r.levels.set_index("date")["total_return"].loc[start:end] for k, r in results.items()}
-    last = {
-        k: r.constituents[r.constituents["effective_date"] == r.constituents["effective_date"].max()]
-        for k, r in results.items()
-    }
+    last = {k: r.latest() for k, r in results.items()}
     out = []
 
     fig, ax = plt.subplots(figsize=(9, 3.6))
@@ -184,17 +181,13 @@ def render(results: dict[str, IndexResult], title: str = "Index factsheet") -> s
     start, end, _ = common_dates(results)
     holdings = []
     for name, result in results.items():
-        c = result.constituents
-        last = c[c["effective_date"] == c["effective_date"].max()]
+        last = result.latest()
         top = last.nlargest(10, "weight")[["ticker", "sector", "weight"]].assign(
             weight=lambda f: f["weight"].map("{:.2%}".format)
         )
         holdings.append((name, _table(top.set_index("ticker"), "ticker")))
     names = list(results)
-    lasts = {
-        k: r.constituents[r.constituents["effective_date"] == r.constituents["effective_date"].max()]
-        for k, r in results.items()
-    }
+    lasts = {k: r.latest() for k, r in results.items()}
     overlap = pd.DataFrame(
         {b: [f"{analytics.overlap(lasts[a], lasts[b])['weight_overlap']:.1%}" for a in names] for b in names},
         index=names,

@@ -83,6 +83,11 @@ class IndexResult:
         ]
         return rows.reset_index(drop=True)
 
+    def latest(self) -> pd.DataFrame:
+        """Constituents of the last review."""
+        c = self.constituents
+        return c[c["effective_date"] == c["effective_date"].max()]
+
     @property
     def reviews(self) -> pd.DataFrame:
         return (

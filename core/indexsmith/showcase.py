@@ -21,7 +21,7 @@ from pathlib import Path
 
 import indexsmith
 from indexsmith import demo
-from indexsmith.compare import read_result, result_folders
+from indexsmith.compare import read_results
 from indexsmith.result import IndexResult, atomic_directory
 
 #: (preset family, indices kept) — None keeps every index of the preset.
@@ -102,9 +102,6 @@ def run(
     with atomic_directory(out, overwrite=True) as tmp:
         for family in sorted(p for p in source.iterdir() if p.is_dir()):
             shutil.copytree(family, tmp / family.name)
-    results = {}
-    for folder in result_folders([out / family for family, _ in HEADLINE[size]]):
-        result = read_result(folder)
-        results[result.index_id] = result
+    results = read_results([out / family for family, _ in HEADLINE[size]])
     report.write(results, out / "factsheet.html", title=f"indexsmith demo — {size} demo market")
     return results

@@ -21,7 +21,7 @@ CASE = r"""
 import resource, time
 import numpy as np, pandas as pd
 from indexsmith import get_calendar
-from indexsmith.calculate import calculate
+from indexsmith.calculation import calculate
 from indexsmith.market import DailyPanel, Market
 
 N, WEIGHTING = 5000, {weighting!r}

@@ -17,7 +17,7 @@ import time
 import indexsmith
 import numpy as np
 import pandas as pd
-from indexsmith.calculate import annualised_turnover
+from indexsmith.analytics import annualised_turnover
 from indexsmith.definition import read_preset
 from indexsmith.demo import demo_market
 

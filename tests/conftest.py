@@ -4,17 +4,13 @@ factory for tiny hand-made markets whose numbers the tests can state exactly."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 from indexsmith import Market, Plugins
-from indexsmith.calendars import get_calendar
 from indexsmith.demo import generate
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from tests.support import tiny_frames
 
 
 @pytest.fixture
@@ -52,72 +48,6 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INDEXSMITH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
         yield
-
-
-def monthly_index(index_id: str = "t", **stages: Any) -> dict[str, Any]:
-    """A single-index definition reviewed at every month end, ranked and made effective on
-    the same session, by total company market cap; ``stages`` override or add keys
-    (defaults: every security, equal weight)."""
-    index: dict[str, Any] = {
-        "id": index_id,
-        "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
-        "ranking": {"use": "company-market-cap"},
-        "bucketing": {"use": "all"},
-        "weighting": {"use": "equal"},
-    }
-    index.update(stages)
-    return {"index": index}
-
-
-def tiny_frames(
-    closes: dict[str, list[float]],
-    *,
-    start: str = "2024-01-02",
-    shares: dict[str, float] | None = None,
-    float_factor: dict[str, float] | None = None,
-    company: dict[str, str] | None = None,
-    types: dict[str, str] | None = None,
-    sector: dict[str, str] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Tables for a market of a few securities with the given daily closes (XNYS
-    sessions from ``start``). Defaults: 1M shares, float factor 1, one company each."""
-    sessions = get_calendar("XNYS").sessions
-    first = sessions.searchsorted(pd.Timestamp(start))
-    ids = list(closes)
-    n_days = max(len(v) for v in closes.values())
-    days = sessions[first : first + n_days]
-    rows = []
-    for sid, values in closes.items():
-        for day, close in zip(days, values, strict=False):
-            if close is not None and not np.isnan(close):
-                rows.append((day, sid, float(close), 1000.0))
-    prices = pd.DataFrame(rows, columns=["date", "security_id", "close", "volume"])
-    listing = prices.groupby("security_id")["date"].min()
-    securities = pd.DataFrame(
-        {
-            "security_id": ids,
-            "company_id": [(company or {}).get(s, f"C-{s}") for s in ids],
-            "ticker": ids,
-            "name": [f"{s} Inc" for s in ids],
-            "sector": [(sector or {}).get(s, "Industrials") for s in ids],
-            "industry": "",
-            "exchange": "XNYS",
-            "country_of_incorporation": "US",
-            "country_of_headquarters": "US",
-            "security_type": [(types or {}).get(s, "common") for s in ids],
-            "listing_date": [listing[s] for s in ids],
-            "delisting_date": pd.NaT,
-        }
-    )
-    share_rows = pd.DataFrame(
-        {
-            "date": [listing[s] for s in ids],
-            "security_id": ids,
-            "shares_outstanding": [(shares or {}).get(s, 1e6) for s in ids],
-            "float_factor": [(float_factor or {}).get(s, 1.0) for s in ids],
-        }
-    )
-    return {"securities": securities, "prices": prices, "shares": share_rows}
 
 
 @pytest.fixture

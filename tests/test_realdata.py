@@ -9,8 +9,9 @@ import indexsmith
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
 from indexsmith import Market
+
+from tests.support import SHARED_DATA
 
 pytestmark = [
     pytest.mark.realdata,

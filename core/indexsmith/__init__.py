@@ -1,33 +1,27 @@
 """indexsmith: define, build and analyse stock-market indices from pluggable methodology rules.
 
 The public API. Built-in and third-party methodology plugins import only what is named
-here (and the submodules documented as public: ``hookspecs``, ``components``,
-``calendars``, ``market``, ``errors``).
+here and the public submodules listed in :data:`PUBLIC_MODULES`; everything else is
+internal and may move between releases.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import Any
-
-try:
-    __version__ = version("indexsmith")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
-
-from indexsmith.calendars import TradingCalendar, get_calendar, nth_weekday_date
 from indexsmith.components import (
     Bucketing,
     Capping,
     Component,
     Ranking,
+    Review,
     Schedule,
     Screen,
     Weighting,
 )
-from indexsmith.definition import (
+from indexsmith.data.calendars import TradingCalendar, get_calendar, nth_weekday_date
+from indexsmith.data.market import Market
+from indexsmith.data.sources import load_market
+from indexsmith.data.view import MarketView
+from indexsmith.definition.model import (
     FamilyDefinition,
     IndexDefinition,
     IndexSpec,
@@ -35,7 +29,7 @@ from indexsmith.definition import (
     ScreenUse,
     Use,
 )
-from indexsmith.definition import load as load_definition
+from indexsmith.definition.resolve import load as load_definition
 from indexsmith.errors import (
     ComponentError,
     DataError,
@@ -45,12 +39,29 @@ from indexsmith.errors import (
     PluginError,
     PointInTimeError,
 )
-from indexsmith.market import Market, MarketView, load_market
-from indexsmith.plugins import DEFAULT_PLUGINS, Plugins, hookimpl
-from indexsmith.result import BuildResult, IndexResult
+from indexsmith.hookspecs import Register, RegisterPreset
+from indexsmith.pipeline import build
+from indexsmith.plugin.manager import DEFAULT_PLUGINS, Plugins, hookimpl
+from indexsmith.results.model import BuildResult, IndexResult
+from indexsmith.version import __version__
+
+#: The submodules plugins may import, besides this package itself (a meta-test holds the
+#: built-in plugins to it).
+PUBLIC_MODULES = (
+    "indexsmith",
+    "indexsmith.calendars",
+    "indexsmith.components",
+    "indexsmith.errors",
+    "indexsmith.frames",
+    "indexsmith.hookspecs",
+    "indexsmith.market",
+    "indexsmith.testing",
+    "indexsmith.units",
+)
 
 __all__ = [
     "DEFAULT_PLUGINS",
+    "PUBLIC_MODULES",
     "Bucketing",
     "BuildResult",
     "Capping",
@@ -71,6 +82,9 @@ __all__ = [
     "Plugins",
     "PointInTimeError",
     "Ranking",
+    "Register",
+    "RegisterPreset",
+    "Review",
     "Schedule",
     "Screen",
     "ScreenUse",
@@ -85,30 +99,3 @@ __all__ = [
     "load_market",
     "nth_weekday_date",
 ]
-
-
-def build(
-    definition: str | Path | dict[str, Any] | FamilyDefinition | IndexDefinition | Methodology,
-    market: Market | str | Path,
-    *,
-    plugins: Plugins | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    progress: Any = None,
-    calculate: bool = True,
-) -> BuildResult:
-    """Build every index of a definition on a market.
-
-    ``definition`` is a file path, a preset id, a mapping, a definition object or an
-    already resolved :class:`Methodology`; ``market`` a :class:`Market` or a market-data
-    directory. Returns a :class:`BuildResult`; nothing is written until you call
-    ``result.write(out)``. With ``calculate`` (the default) every index also gets its
-    daily levels, turnover and trades (:mod:`indexsmith.calculate`).
-    """
-    from indexsmith import engine, result
-
-    methodology = definition if isinstance(definition, Methodology) else load_definition(definition, plugins)
-    if not isinstance(market, Market):
-        market = load_market(market, calendar=methodology.definition.calendar)
-    reviews = engine.run(methodology, market, start=start, end=end, progress=progress)
-    return result.assemble(methodology, market, reviews, calculate_levels=calculate)

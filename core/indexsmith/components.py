@@ -17,24 +17,33 @@ Frames passed between stages are indexed by ``security_id`` and carry at least
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import attrs
 import pandas as pd
 
-if TYPE_CHECKING:
-    from indexsmith.calendars import TradingCalendar
-    from indexsmith.market import MarketView
+from indexsmith.frames import BUCKET_COLUMNS, REVIEW_COLUMNS, REVIEW_KINDS
 
-#: Columns of the frame a schedule returns, in order.
-REVIEW_COLUMNS = ("rank_date", "announcement_date", "effective_date")
-#: What a review may change (the optional ``kind`` column of a schedule's frame):
-#: ``reconstitution`` re-ranks and re-buckets everything; ``additions`` keeps every
-#: member and only adds securities first listed since the previous rank date (quarterly
-#: IPO additions, methodologies.md §1.8); ``rebalance`` keeps membership and recomputes
-#: weights (e.g. equal weight or capping reset between reconstitutions).
-REVIEW_KINDS = ("reconstitution", "additions", "rebalance")
-#: Columns of the frame a bucketing returns, in order.
-BUCKET_COLUMNS = ("security_id", "bucket", "fraction")
+if TYPE_CHECKING:
+    from indexsmith.data.calendars import TradingCalendar
+    from indexsmith.data.view import MarketView
+
+__all__ = [
+    "BUCKET_COLUMNS",
+    "REVIEW_COLUMNS",
+    "REVIEW_KINDS",
+    "STAGES",
+    "STAGE_BASES",
+    "Bucketing",
+    "Capping",
+    "Component",
+    "Ranking",
+    "Review",
+    "Schedule",
+    "Screen",
+    "Stage",
+    "Weighting",
+]
 
 
 class Component:
@@ -50,6 +59,28 @@ class Component:
         time, before any data is read. The default accepts everything.
         """
         return None
+
+
+@attrs.frozen
+class Review:
+    """One scheduled review: its dates and what it may change (see
+    :data:`~indexsmith.frames.REVIEW_KINDS`)."""
+
+    rank_date: pd.Timestamp
+    announcement_date: pd.Timestamp
+    effective_date: pd.Timestamp
+    kind: str = "reconstitution"
+
+    @classmethod
+    def from_row(cls, row: Any) -> Review:
+        return cls(row.rank_date, row.announcement_date, row.effective_date, str(row.kind))
+
+    @property
+    def label(self) -> str:
+        """``on review with rank date 2024-05-31 (effective 2024-06-28)``, for messages."""
+        return (
+            f"on review with rank date {self.rank_date:%Y-%m-%d} (effective {self.effective_date:%Y-%m-%d})"
+        )
 
 
 class Schedule(Component):
@@ -152,12 +183,26 @@ class Capping(Component):
         raise NotImplementedError
 
 
+@attrs.frozen
+class Stage:
+    """One stage of the pipeline: its name in definitions (``kind``), the base class its
+    components subclass, the hook that registers them and the title of its docs section."""
+
+    kind: str
+    base: type[Component]
+    hook: str
+    title: str
+
+
+#: The stages in pipeline order: the one table the plugin manager, the registry, the
+#: command line and the generated reference read.
+STAGES: tuple[Stage, ...] = (
+    Stage("schedule", Schedule, "indexsmith_register_schedules", "Schedules"),
+    Stage("screen", Screen, "indexsmith_register_screens", "Universe screens"),
+    Stage("ranking", Ranking, "indexsmith_register_rankings", "Rankings"),
+    Stage("bucketing", Bucketing, "indexsmith_register_bucketings", "Bucketings"),
+    Stage("weighting", Weighting, "indexsmith_register_weightings", "Weightings"),
+    Stage("capping", Capping, "indexsmith_register_cappings", "Cappings"),
+)
 #: Stage name -> base class, in pipeline order.
-STAGE_BASES: dict[str, type[Component]] = {
-    "schedule": Schedule,
-    "screen": Screen,
-    "ranking": Ranking,
-    "bucketing": Bucketing,
-    "weighting": Weighting,
-    "capping": Capping,
-}
+STAGE_BASES: dict[str, type[Component]] = {stage.kind: stage.base for stage in STAGES}

@@ -6,17 +6,17 @@ plugin that provided it and the review, before the next stage can use bad output
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from indexsmith.components import BUCKET_COLUMNS, REVIEW_COLUMNS, REVIEW_KINDS
 from indexsmith.errors import ComponentError
-from indexsmith.market import isin
+from indexsmith.frames import BUCKET_COLUMNS, REVIEW_COLUMNS, REVIEW_KINDS, isin
 
 if TYPE_CHECKING:
-    from indexsmith.definition import Resolved
+    from indexsmith.components import Review
+    from indexsmith.definition.model import Resolved
 
 WEIGHT_TOLERANCE = 1e-9
 
@@ -26,8 +26,24 @@ def who(resolved: Resolved) -> str:
     return f"{resolved.label} from plugin {resolved.entry.plugin.label()}"
 
 
-def _fail(resolved: Resolved, when: str, what: str) -> ComponentError:
-    return ComponentError(f"{who(resolved)} broke its contract {when}: {what}")
+def describe(when: Review | str) -> tuple[str, str | None]:
+    """The words for a review in messages, and its rank date (None for other moments,
+    such as building the schedule)."""
+    if isinstance(when, str):
+        return when, None
+    return when.label, f"{when.rank_date:%Y-%m-%d}"
+
+
+def fields(resolved: Resolved, review_date: str | None) -> dict[str, Any]:
+    """The :class:`ComponentError` fields naming a component, its plugin and the review."""
+    return {"component": resolved.label, "plugin": resolved.entry.plugin.label(), "review_date": review_date}
+
+
+def _fail(resolved: Resolved, when: Review | str, what: str) -> ComponentError:
+    label, review_date = describe(when)
+    return ComponentError(
+        f"{who(resolved)} broke its contract {label}: {what}", **fields(resolved, review_date)
+    )
 
 
 def check_reviews(resolved: Resolved, reviews: object) -> pd.DataFrame:
@@ -61,7 +77,9 @@ def check_reviews(resolved: Resolved, reviews: object) -> pd.DataFrame:
     return frame
 
 
-def check_reasons(resolved: Resolved, reasons: object, candidates: pd.DataFrame, when: str) -> pd.Series:
+def check_reasons(
+    resolved: Resolved, reasons: object, candidates: pd.DataFrame, when: Review | str
+) -> pd.Series:
     if not isinstance(reasons, pd.Series):
         raise _fail(resolved, when, f"returned {type(reasons).__name__}, not a Series of reasons")
     if not reasons.index.equals(candidates.index):
@@ -82,7 +100,7 @@ def check_reasons(resolved: Resolved, reasons: object, candidates: pd.DataFrame,
 
 
 def _finite_series(
-    resolved: Resolved, value: object, frame: pd.DataFrame, when: str, what: str, rule: str
+    resolved: Resolved, value: object, frame: pd.DataFrame, when: Review | str, what: str, rule: str
 ) -> pd.Series:
     """``value`` as a float Series aligned with ``frame.index`` and finite, or a contract
     error such as ``weight of AAA is nan; weights must be finite``."""
@@ -100,7 +118,9 @@ def _finite_series(
     return values
 
 
-def check_measure(resolved: Resolved, measure: object, universe: pd.DataFrame, when: str) -> pd.Series:
+def check_measure(
+    resolved: Resolved, measure: object, universe: pd.DataFrame, when: Review | str
+) -> pd.Series:
     return _finite_series(
         resolved,
         measure,
@@ -112,7 +132,7 @@ def check_measure(resolved: Resolved, measure: object, universe: pd.DataFrame, w
 
 
 def check_buckets(
-    resolved: Resolved, assigned: object, ranked: pd.DataFrame, declared: tuple[str, ...], when: str
+    resolved: Resolved, assigned: object, ranked: pd.DataFrame, declared: tuple[str, ...], when: Review | str
 ) -> pd.DataFrame:
     if not isinstance(assigned, pd.DataFrame):
         raise _fail(resolved, when, f"returned {type(assigned).__name__}, not a DataFrame")
@@ -145,7 +165,9 @@ def check_buckets(
     return frame
 
 
-def check_weights(resolved: Resolved, weights: object, members: pd.DataFrame, when: str) -> pd.Series:
+def check_weights(
+    resolved: Resolved, weights: object, members: pd.DataFrame, when: Review | str
+) -> pd.Series:
     values = _finite_series(resolved, weights, members, when, "weight of", "weights must be finite")
     array = values.to_numpy()
     if len(array) == 0:

@@ -1,8 +1,9 @@
-"""The pipeline: schedule -> as-of view -> screens -> ranking -> bucketing -> weighting -> capping.
+"""The review loop: schedule -> as-of view -> screens -> ranking -> bucketing -> weighting -> capping.
 
 :func:`run` is a pure function of (methodology, market, date range): it keeps no global
 state, so builds can run side by side in processes. It loops over review dates only;
-within a review every stage works on whole columns of securities.
+within a review every stage works on whole columns of securities. It decides target
+weights; it does not calculate levels (:mod:`indexsmith.calculation`) or write anything.
 """
 
 from __future__ import annotations
@@ -16,25 +17,13 @@ import numpy as np
 import pandas as pd
 
 from indexsmith import contracts
-from indexsmith.calendars import get_calendar
-from indexsmith.components import BUCKET_COLUMNS
-from indexsmith.definition import Methodology, Resolved
+from indexsmith.components import Review
+from indexsmith.data.calendars import get_calendar
+from indexsmith.data.market import Market
+from indexsmith.data.view import MarketView
+from indexsmith.definition.model import Methodology, Resolved
 from indexsmith.errors import ComponentError, DefinitionError, IndexsmithError, Problem
-from indexsmith.market import Market, MarketView, isin
-
-#: Columns of the universe frame components receive (plus ``incumbent``).
-UNIVERSE_COLUMNS = (
-    "company_id",
-    "ticker",
-    "name",
-    "sector",
-    "industry",
-    "exchange",
-    "country_of_incorporation",
-    "country_of_headquarters",
-    "security_type",
-    "listing_date",
-)
+from indexsmith.frames import BUCKET_COLUMNS, UNIVERSE_COLUMNS, by_security, isin
 
 Progress = Callable[[int, int, str], None]
 
@@ -43,16 +32,11 @@ Progress = Callable[[int, int, str], None]
 class ReviewOutput:
     """What one review decided, for the family and each index."""
 
-    review: pd.Series
+    review: Review
     exclusions: pd.DataFrame
     ranked: pd.DataFrame
     assignment: pd.DataFrame
     constituents: dict[str, pd.DataFrame]
-
-
-#: What every constituent row records about its security on the rank date, so that
-#: analytics (valuation, size, capacity) need only the result folder.
-FACT_COLUMNS = ("company_market_cap", "float_market_cap", "ttm_net_income", "book_equity", "adv")
 
 
 def facts(view: MarketView, ids: pd.Index) -> dict[str, np.ndarray]:
@@ -67,16 +51,20 @@ def facts(view: MarketView, ids: pd.Index) -> dict[str, np.ndarray]:
     }
 
 
-def _call(resolved: Resolved, method: str, review_label: str, *args: Any) -> Any:
+def _call(resolved: Resolved, method: str, when: Review | str, *args: Any) -> Any:
+    """``resolved.component.<method>(*args)``; anything it raises becomes a
+    :class:`ComponentError` naming the component, its plugin and the review."""
+    label, review_date = contracts.describe(when)
+    fields = contracts.fields(resolved, review_date)
     try:
         return getattr(resolved.component, method)(*args)
     except ComponentError as exc:
-        raise ComponentError(f"{contracts.who(resolved)} failed {review_label}: {exc}") from exc
+        raise ComponentError(f"{contracts.who(resolved)} failed {label}: {exc}", **fields) from exc
     except IndexsmithError:
         raise
     except Exception as exc:
         raise ComponentError(
-            f"{contracts.who(resolved)} raised {type(exc).__name__}: {exc} {review_label}"
+            f"{contracts.who(resolved)} raised {type(exc).__name__}: {exc} {label}", **fields
         ) from exc
 
 
@@ -137,13 +125,13 @@ def run(
     )
     outputs = []
     previous_rank_date = None
-    for i, review in reviews.iterrows():
-        label = f"on review with rank date {review['rank_date']:%Y-%m-%d} (effective {review['effective_date']:%Y-%m-%d})"
+    for i, row in enumerate(reviews.itertuples(index=False)):
+        review = Review.from_row(row)
         if progress:
-            progress(int(i), len(reviews), f"{review['rank_date']:%Y-%m-%d}")
-        view = market.view(review["rank_date"])
+            progress(i, len(reviews), f"{review.rank_date:%Y-%m-%d}")
+        view = market.view(review.rank_date)
         view.previous_rank_date = previous_rank_date
-        output = run_review(methodology, view, review, previous, label)
+        output = run_review(methodology, view, review, previous)
         outputs.append(output)
         previous = output.assignment
         previous_rank_date = view.as_of
@@ -152,41 +140,23 @@ def run(
     return outputs
 
 
-def by_security(rows: pd.DataFrame) -> pd.DataFrame:
-    """Assignment rows folded to one row per security: fractions summed, bucket names
-    joined with '+', notes with '; '. Most securities sit in one bucket, so only the few
-    split ones (packeting) go through Python."""
-    notes = rows["note"] if "note" in rows.columns else pd.Series("", index=rows.index)
-    frame = pd.DataFrame(
-        {
-            "fraction": rows["fraction"].to_numpy(),
-            "bucket": rows["bucket"].to_numpy(),
-            "note": notes.fillna("").to_numpy(),
-        },
-        index=pd.Index(rows["security_id"].to_numpy(), name="security_id"),
+def rank(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (with a ``measure`` column) in rank order with a ``rank`` column 1..N, by
+    the documented tie-break: measure descending, then company_id, then security_id."""
+    order = np.lexsort(
+        (
+            frame.index.to_numpy(dtype=str),
+            frame["company_id"].to_numpy(dtype=str),
+            -frame["measure"].to_numpy(),
+        )
     )
-    split = frame.index.duplicated(keep=False)
-    if not split.any():
-        return frame
-    parts = frame[split]
-    grouped = parts.groupby(level=0, sort=False)
-    nth = grouped.cumcount().to_numpy()
-    first = parts[nth == 0]
-    bucket = first["bucket"].astype(object).copy()
-    note = first["note"].astype(object).copy()
-    for k in range(1, int(nth.max()) + 1):  # vectorised over securities, one pass per part
-        more = parts[nth == k]
-        bucket[more.index] = bucket[more.index] + "+" + more["bucket"].to_numpy()
-        extra = more["note"].to_numpy(dtype=object)
-        old = note[more.index].to_numpy(dtype=object)
-        joined = np.where((old != "") & (extra != ""), old + "; " + extra, np.where(old != "", old, extra))
-        note[more.index] = joined
-    folded = pd.DataFrame({"fraction": grouped["fraction"].sum(), "bucket": bucket, "note": note})
-    return pd.concat([frame[~split], folded])
+    ranked = frame.iloc[order]
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    return ranked
 
 
 def _keep_members(
-    bucketing: Resolved, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame, label: str
+    bucketing: Resolved, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame, review: Review
 ) -> pd.DataFrame:
     """Between reconstitutions: every listed member keeps its buckets and fractions; the
     bucketing places only the newcomers, ranked among the members at today's prices (so
@@ -195,7 +165,7 @@ def _keep_members(
     kept["note"] = ""
     if ranked["incumbent"].all():
         return kept.reset_index(drop=True)
-    placed = _call(bucketing, "assign", label, view, ranked, previous)
+    placed = _call(bucketing, "assign", review, view, ranked, previous)
     newcomers = placed[~isin(placed["security_id"], previous["security_id"])].copy()
     if "note" not in newcomers.columns:
         newcomers["note"] = ""
@@ -206,9 +176,8 @@ def _keep_members(
 def run_review(
     methodology: Methodology,
     view: MarketView,
-    review: pd.Series,
+    review: Review,
     previous: pd.DataFrame,
-    label: str,
 ) -> ReviewOutput:
     """One review, from the listed securities to each index's target weights.
 
@@ -216,7 +185,8 @@ def run_review(
     members stay while listed and are not screened; an ``additions`` review considers only
     securities first listed after the previous rank date as newcomers.
     """
-    kind = str(review.get("kind", "reconstitution")) if len(previous) else "reconstitution"
+    kind = review.kind if len(previous) else "reconstitution"
+    label = review.label
     universe = view.securities.loc[:, list(UNIVERSE_COLUMNS)].copy()
     universe["incumbent"] = isin(universe.index, previous["security_id"])
     if kind == "rebalance":
@@ -233,8 +203,8 @@ def run_review(
             subject = universe[universe["incumbent"]]
         else:
             subject = universe
-        reasons = _call(screen, "screen", label, view, subject)
-        reasons = contracts.check_reasons(screen, reasons, subject, label)
+        reasons = _call(screen, "screen", review, view, subject)
+        reasons = contracts.check_reasons(screen, reasons, subject, review)
         failed = reasons[reasons.notna()]
         if len(failed):
             exclusions.append(
@@ -255,29 +225,19 @@ def run_review(
         )
     )
 
-    measure = _call(methodology.ranking, "measure", label, view, universe)
-    measure = contracts.check_measure(methodology.ranking, measure, universe, label)
-    ranked = universe.assign(measure=measure)
-    # Documented tie-break: measure descending, then company_id, then security_id.
-    order = np.lexsort(
-        (
-            ranked.index.to_numpy(dtype=str),
-            ranked["company_id"].to_numpy(dtype=str),
-            -ranked["measure"].to_numpy(),
-        )
-    )
-    ranked = ranked.iloc[order]
-    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    measure = _call(methodology.ranking, "measure", review, view, universe)
+    measure = contracts.check_measure(methodology.ranking, measure, universe, review)
+    ranked = rank(universe.assign(measure=measure))
     for column, value in facts(view, ranked.index).items():
         ranked[column] = value
 
     bucketing = methodology.bucketing
     declared = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
     if kind == "reconstitution":
-        assignment = _call(bucketing, "assign", label, view, ranked, previous)
+        assignment = _call(bucketing, "assign", review, view, ranked, previous)
     else:
-        assignment = _keep_members(bucketing, view, ranked, previous, label)
-    assignment = contracts.check_buckets(bucketing, assignment, ranked, declared, label)
+        assignment = _keep_members(bucketing, view, ranked, previous, review)
+    assignment = contracts.check_buckets(bucketing, assignment, ranked, declared, review)
 
     constituents = {}
     for index in methodology.indices:
@@ -291,11 +251,11 @@ def run_review(
                 f"index '{index.spec.id}' has no members {label}: bucketing '{bucketing.entry.name}' put no security in "
                 f"{', '.join(index.buckets)} — check the universe screens and the bucket sizes against the data"
             )
-        weights = _call(index.weighting, "weigh", label, view, members)
-        weights = contracts.check_weights(index.weighting, weights, members, label)
+        weights = _call(index.weighting, "weigh", review, view, members)
+        weights = contracts.check_weights(index.weighting, weights, members, review)
         if index.capping is not None:
-            weights = _call(index.capping, "cap", label, view, members, weights)
-            weights = contracts.check_weights(index.capping, weights, members, label)
+            weights = _call(index.capping, "cap", review, view, members, weights)
+            weights = contracts.check_weights(index.capping, weights, members, review)
         members["weight"] = weights
         # A zero weight (a style index's stocks wholly in the other style) is no holding.
         constituents[index.spec.id] = members[members["weight"] > 0]

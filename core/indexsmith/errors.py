@@ -82,7 +82,26 @@ class PluginError(IndexsmithError):
 
 
 class ComponentError(IndexsmithError):
-    """A component that raised, or broke its stage contract, while building an index."""
+    """A component that raised, or broke its stage contract, while building an index.
+
+    The message names everything; the fields carry the same facts for code that handles
+    the error: ``component`` (``"weighting 'equal'"``), ``plugin`` (the plugin's label with
+    its distribution and version) and ``review_date`` (the rank date of the review, when
+    the failure happened at one).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        component: str | None = None,
+        plugin: str | None = None,
+        review_date: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.component = component
+        self.plugin = plugin
+        self.review_date = review_date
 
 
 class PointInTimeError(ComponentError):
@@ -91,3 +110,14 @@ class PointInTimeError(ComponentError):
 
 class OutputError(IndexsmithError):
     """An output location that cannot be written as asked."""
+
+
+class UnknownComponent(LookupError):
+    """No component of a stage has the name asked for: ``message`` says what is missing,
+    ``hint`` the did-you-mean and the names available. Raised by the registry's lookup and
+    turned into a :class:`DefinitionError` problem with its path by the definition layer."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(f"{message} — {hint}")
+        self.message = message
+        self.hint = hint

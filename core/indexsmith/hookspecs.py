@@ -1,5 +1,6 @@
-"""Hook specifications: the only way a plugin contributes methodology components.
+"""Hook specifications: the only way a plugin contributes to indexsmith.
 
+Sections: **components** (one hook per pipeline stage) and **definitions** (presets).
 There is one hook per pipeline stage. Each hook receives a ``register`` callable and the
 plugin calls it once per component it provides::
 
@@ -21,18 +22,39 @@ themselves (frozen attrs classes whose fields are their parameters) do the compu
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import pluggy
 
+if TYPE_CHECKING:
+    from indexsmith.components import Component
+
 hookspec = pluggy.HookspecMarker("indexsmith")
+
+
+class Register(Protocol):
+    """The ``register`` callable a component hook receives."""
+
+    def __call__(self, name: str, cls: type[Component], *, aliases: Sequence[str] = ...) -> None: ...
+
+
+class RegisterPreset(Protocol):
+    """The ``register`` callable the preset hook receives."""
+
+    def __call__(self, name: str, source: Traversable | Path) -> None: ...
+
+
+# == components ==========================================================================
 
 
 # -- schedules ---------------------------------------------------------------------------
 
 
 @hookspec
-def indexsmith_register_schedules(register: Any) -> None:
+def indexsmith_register_schedules(register: Register) -> None:
     """Register review schedules.
 
     A schedule turns an index's date range and trading calendar into review dates, each
@@ -49,7 +71,7 @@ def indexsmith_register_schedules(register: Any) -> None:
 
 
 @hookspec
-def indexsmith_register_screens(register: Any) -> None:
+def indexsmith_register_screens(register: Register) -> None:
     """Register universe screens (eligibility rules).
 
     The universe stage of a definition is a list of screens applied in order; each one
@@ -68,7 +90,7 @@ def indexsmith_register_screens(register: Any) -> None:
 
 
 @hookspec
-def indexsmith_register_rankings(register: Any) -> None:
+def indexsmith_register_rankings(register: Register) -> None:
     """Register ranking measures.
 
     A ranking returns one number per eligible security (for example total company market
@@ -85,7 +107,7 @@ def indexsmith_register_rankings(register: Any) -> None:
 
 
 @hookspec
-def indexsmith_register_bucketings(register: Any) -> None:
+def indexsmith_register_bucketings(register: Register) -> None:
     """Register bucketings (size tiers, bands, committee selections).
 
     A bucketing places ranked securities into named buckets, seeing the previous review's
@@ -103,7 +125,7 @@ def indexsmith_register_bucketings(register: Any) -> None:
 
 
 @hookspec
-def indexsmith_register_weightings(register: Any) -> None:
+def indexsmith_register_weightings(register: Register) -> None:
     """Register weighting schemes.
 
     A weighting turns an index's members into target weights that are finite,
@@ -119,7 +141,7 @@ def indexsmith_register_weightings(register: Any) -> None:
 
 
 @hookspec
-def indexsmith_register_cappings(register: Any) -> None:
+def indexsmith_register_cappings(register: Register) -> None:
     """Register capping rules.
 
     A capping adjusts target weights (single-name caps, group caps, sector caps) and must
@@ -129,4 +151,23 @@ def indexsmith_register_cappings(register: Any) -> None:
     :param register: call ``register(name, cls, aliases=())`` for each capping class.
 
     .. versionadded:: 0.1
+    """
+
+
+# == definitions =========================================================================
+
+
+@hookspec
+def indexsmith_register_presets(register: RegisterPreset) -> None:
+    """Register preset definitions: definition files users build by id.
+
+    ``register(name, source)`` records the TOML or YAML file ``source`` (a path, or an
+    ``importlib.resources`` file inside the plugin's package) under the preset id
+    ``name``. A family file is a preset under its own id, and each index inside it under
+    the index's id (that index alone). An id registered twice is an error at start-up
+    naming both plugins.
+
+    :param register: call ``register(name, source)`` for each definition file.
+
+    .. versionadded:: 0.2
     """

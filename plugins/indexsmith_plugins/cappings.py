@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import typing
+from typing import Any
 
 import attrs
 import numpy as np
 import pandas as pd
-from indexsmith import Capping, MarketView, hookimpl
+from indexsmith import Capping, MarketView, Register, hookimpl
 
 TOLERANCE = 1e-12
 
@@ -15,10 +17,10 @@ TOLERANCE = 1e-12
 def fraction(default: float | None = None, *, help: str, below_one: bool = False) -> float:
     """A weight parameter: a fraction in (0, 1] (or (0, 1) with ``below_one``)."""
     upper = attrs.validators.lt(1) if below_one else attrs.validators.le(1)
-    validators = [attrs.validators.gt(0), upper]
+    validators: list[Any] = [attrs.validators.gt(0), upper]
     if default is None:
-        return attrs.field(validator=validators, metadata={"help": help})  # type: ignore[no-any-return]
-    return attrs.field(default=default, validator=validators, metadata={"help": help})  # type: ignore[no-any-return]
+        return typing.cast(float, attrs.field(validator=validators, metadata={"help": help}))
+    return typing.cast(float, attrs.field(default=default, validator=validators, metadata={"help": help}))
 
 
 def cap_weights(weights: np.ndarray, max_weight: float) -> np.ndarray:
@@ -171,7 +173,7 @@ class SectorCap(Capping):
 
 
 @hookimpl
-def indexsmith_register_cappings(register):  # type: ignore[no-untyped-def]
+def indexsmith_register_cappings(register: Register) -> None:
     register("single-name", SingleNameCap)
     register("two-level", TwoLevelCap)
     register("sector", SectorCap)

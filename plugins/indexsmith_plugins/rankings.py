@@ -8,7 +8,7 @@ from collections.abc import Callable
 import attrs
 import numpy as np
 import pandas as pd
-from indexsmith import MarketView, Ranking, hookimpl
+from indexsmith import MarketView, Ranking, Register, hookimpl
 
 
 @attrs.frozen(kw_only=True)
@@ -69,7 +69,7 @@ class FieldRanking(Ranking):
 
 
 @hookimpl
-def indexsmith_register_rankings(register):  # type: ignore[no-untyped-def]
+def indexsmith_register_rankings(register: Register) -> None:
     register("company-market-cap", CompanyMarketCap, aliases=("total-market-cap",))
     register("float-market-cap", FloatMarketCap)
     register("field", FieldRanking)

@@ -7,27 +7,13 @@ rolls back to the previous session. Effective dates are "after the close".
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import attrs
 import pandas as pd
-from indexsmith import Component, Schedule, TradingCalendar, hookimpl
+from indexsmith import Register, Schedule, TradingCalendar, hookimpl
 
-from indexsmith_plugins.bucketings import CommitteeList, read_membership
-
-
-def _frame(
-    rows: list[tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]],
-    start: dt.date,
-    end: dt.date,
-    kinds: list[str] | None = None,
-) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["rank_date", "announcement_date", "effective_date"])
-    for column in frame.columns:
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
-    frame["kind"] = kinds if kinds is not None else "reconstitution"
-    inside = (frame["effective_date"] >= pd.Timestamp(start)) & (frame["effective_date"] <= pd.Timestamp(end))
-    frame = frame[inside].sort_values("effective_date", kind="stable")
-    return frame.drop_duplicates("effective_date").reset_index(drop=True)
+from indexsmith_plugins.helpers import review_frame
 
 
 @attrs.frozen(kw_only=True)
@@ -67,7 +53,7 @@ class _Lagged(Schedule):
 
     def reviews(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
         rows = [self._review(calendar, e) for e in self.effective_dates(calendar, start, end)]
-        return _frame(rows, start, end)
+        return review_frame(rows, start, end)
 
 
 @attrs.frozen(kw_only=True)
@@ -81,7 +67,7 @@ class Monthly(_Lagged):
         return [calendar.last_session_of_month(m.year, m.month) for m in months]
 
 
-def _months(instance: object, attribute: attrs.Attribute, value: tuple[int, ...]) -> None:  # type: ignore[type-arg]
+def _months(instance: object, attribute: attrs.Attribute[Any], value: tuple[int, ...]) -> None:
     if not value or any(not 1 <= m <= 12 for m in value) or len(set(value)) != len(value):
         raise ValueError(f"'months' must be distinct month numbers 1-12, got {list(value)}")
 
@@ -138,7 +124,7 @@ class NthWeekday(_Lagged):
         rows = [self._review(calendar, e) for e in effective]
         full = self.reconstitution_months
         kinds = ["reconstitution" if full is None or e.month in full else "rebalance" for e in effective]
-        return _frame(rows, start, end, kinds)
+        return review_frame(rows, start, end, kinds)
 
 
 @attrs.frozen(kw_only=True)
@@ -239,7 +225,7 @@ class RussellAnnual(Schedule):
                     )
                 )
                 kinds.append("additions")
-        return _frame(rows, start, end, kinds)
+        return review_frame(rows, start, end, kinds)
 
     def _weeks_before(
         self, calendar: TradingCalendar, effective: pd.Timestamp, weeks: int | None = None
@@ -248,39 +234,8 @@ class RussellAnnual(Schedule):
         return calendar.on_or_before(effective - pd.Timedelta(weeks=weeks))
 
 
-@attrs.frozen(kw_only=True)
-class OnMembershipChange(Schedule):
-    """A review on each date of a committee membership file (see ``committee-list``):
-    ranked, announced and effective on that session."""
-
-    file: str = attrs.field(metadata={"help": "CSV with date, security_id, action (add/remove)"})
-
-    def __attrs_post_init__(self) -> None:
-        read_membership(self.file)
-
-    def check_compatible(self, stages: dict[str, Component]) -> str | None:
-        bucketing = stages.get("bucketing")
-        if not isinstance(bucketing, CommitteeList):
-            return "the 'on-membership-change' schedule reviews only on the dates of a membership file; pair it with the 'committee-list' bucketing or use a calendar schedule"
-        if bucketing.file != self.file:
-            return f"the schedule reads {self.file} but the committee-list bucketing reads {bucketing.file}; use one membership file"
-        return None
-
-    def reviews(self, calendar: TradingCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
-        table = read_membership(self.file)
-        rows = []
-        for when, line in table.drop_duplicates("date")[["date", "line"]].itertuples(index=False):
-            if not calendar.is_session(when):
-                raise ValueError(
-                    f"membership file {self.file} line {line}: {when:%Y-%m-%d} is not a {calendar.code} session"
-                )
-            rows.append((when, when, when))
-        return _frame(rows, start, end)
-
-
 @hookimpl
-def indexsmith_register_schedules(register):  # type: ignore[no-untyped-def]
+def indexsmith_register_schedules(register: Register) -> None:
     register("monthly", Monthly)
     register("nth-weekday", NthWeekday, aliases=("quarterly-third-friday",))
     register("russell-annual", RussellAnnual)
-    register("on-membership-change", OnMembershipChange)

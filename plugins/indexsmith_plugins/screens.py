@@ -7,14 +7,15 @@ set in the definition (``applies_to``), not here.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import ClassVar
 
 import attrs
 import numpy as np
 import pandas as pd
-from indexsmith import MarketView, Screen, hookimpl
+from indexsmith import MarketView, Register, Screen, hookimpl, units
+
+from indexsmith_plugins.ranges import CapRange, check_ranges, in_force
 
 
 def reasons_for(failed: pd.Series, text: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -32,7 +33,7 @@ def reasons_for(failed: pd.Series, text: Callable[[pd.Series], pd.Series]) -> pd
 
 def dollars(amount: float) -> str:
     """A dollar amount for reasons: ``$1.23B``, ``$45.6M``."""
-    return f"${amount / 1e9:,.2f}B" if abs(amount) >= 1e9 else f"${amount / 1e6:,.1f}M"
+    return units.money(amount, compact=True)
 
 
 def money(values: pd.Series) -> pd.Series:
@@ -299,19 +300,6 @@ class Sectors(_FieldIn):
 
 
 @attrs.frozen(kw_only=True)
-class CapRange:
-    """A market-cap range in force from ``start`` until the next row's start."""
-
-    start: dt.date = attrs.field(metadata={"help": "first date the range applies"})
-    min_cap: float = attrs.field(
-        validator=attrs.validators.ge(0), metadata={"help": "minimum company market cap, USD"}
-    )
-    max_cap: float | None = attrs.field(
-        default=None, metadata={"help": "maximum company market cap, USD (none if omitted)"}
-    )
-
-
-@attrs.frozen(kw_only=True)
 class CapRangeTable(Screen):
     """Total company market cap within the range in force on the rank date: a table with
     effective dates, as S&P revises its ranges (§3.3). ``min_float_cap_fraction`` adds the
@@ -326,18 +314,10 @@ class CapRangeTable(Screen):
     )
 
     def __attrs_post_init__(self) -> None:
-        starts = [r.start for r in self.ranges]
-        if not starts or starts != sorted(starts) or len(set(starts)) != len(starts):
-            raise ValueError(
-                "'ranges' must list at least one range, with distinct start dates in increasing order"
-            )
+        check_ranges(self.ranges)
 
     def in_force(self, date: pd.Timestamp) -> CapRange | None:
-        current = None
-        for row in self.ranges:
-            if pd.Timestamp(row.start) <= date:
-                current = row
-        return current
+        return in_force(self.ranges, date)
 
     def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
         row = self.in_force(view.as_of)
@@ -389,7 +369,7 @@ class SecurityList(Screen):
 
 
 @hookimpl
-def indexsmith_register_screens(register):  # type: ignore[no-untyped-def]
+def indexsmith_register_screens(register: Register) -> None:
     register("min-price", MinPrice)
     register("min-market-cap", MinMarketCap)
     register("security-types", SecurityTypes)

@@ -11,7 +11,7 @@ from typing import ClassVar
 import attrs
 import numpy as np
 import pandas as pd
-from indexsmith import Component, MarketView, Weighting, hookimpl
+from indexsmith import Component, MarketView, Register, Weighting, hookimpl
 
 
 def normalise(raw: pd.Series) -> pd.Series:
@@ -156,7 +156,7 @@ class StyleWeight(Weighting):
 
 
 @hookimpl
-def indexsmith_register_weightings(register):  # type: ignore[no-untyped-def]
+def indexsmith_register_weightings(register: Register) -> None:
     register("cap", CapWeight)
     register("float-cap", FloatCapWeight)
     register("equal", EqualWeight)

@@ -1,0 +1,79 @@
+"""Implementation: turnover, fee drag and capacity (what tracking an index takes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from indexsmith.analytics.performance import performance
+from indexsmith.units import SESSIONS_PER_YEAR
+
+
+def turnover_by_year(turnover: pd.DataFrame) -> pd.Series:
+    """One-way turnover summed per calendar year."""
+    frame = turnover.dropna(subset=["one_way"])
+    return frame.groupby(pd.DatetimeIndex(frame["effective_date"]).year)["one_way"].sum()
+
+
+def annualised_turnover(turnover: pd.DataFrame) -> float:
+    """Mean over complete calendar years of the summed one-way turnover (the first and
+    last years, usually partial, are left out when there are more than two)."""
+    by_year = turnover_by_year(turnover)
+    if by_year.empty:
+        return float("nan")
+    inner = by_year.iloc[1:-1] if len(by_year) > 2 else by_year
+    return float(inner.mean())
+
+
+def fee_drag(levels: pd.Series, fee: float) -> float:
+    """Annualised return lost to an expense ratio accrued daily (e.g. 0.0003 vs 0.0020)."""
+    gross = performance(levels)["annualised_return"]
+    daily = (1 - fee / SESSIONS_PER_YEAR) ** np.arange(len(levels))
+    net = performance(pd.Series(levels.to_numpy() * daily, index=levels.index))["annualised_return"]
+    return float(gross - net)
+
+
+def capacity(
+    trades: pd.DataFrame,
+    constituents: pd.DataFrame,
+    fund_size: float,
+    participation: float = 0.10,
+) -> pd.DataFrame:
+    """What tracking the index with ``fund_size`` dollars takes at each rebalance.
+
+    For each review: the dollars to trade in each security (``|traded_value| x
+    fund_size``), that as a share of the security's average daily dollar volume
+    (``adv``, written with the constituents), the days to complete the trade at the
+    ``participation`` limit (the slowest name decides), and the fund size at which the
+    slowest name needs exactly one day (``fund_size / days``) — the "putting $100M into a
+    $1B company" problem.
+    """
+    adv = constituents.drop_duplicates(["effective_date", "security_id"]).set_index(
+        ["effective_date", "security_id"]
+    )["adv"]
+    rows = []
+    for date, frame in trades.groupby("effective_date"):
+        dollars = frame["traded_value"].abs().to_numpy() * fund_size
+        keys = pd.MultiIndex.from_arrays([frame["effective_date"], frame["security_id"]])
+        volume = adv.reindex(keys).to_numpy(dtype=float).copy()
+        # A name leaving the index has no adv on this review: use its previous one.
+        missing = np.isnan(volume)
+        if missing.any():
+            previous = adv[adv.index.get_level_values(0) < date].groupby(level=1).last()
+            volume[missing] = previous.reindex(frame["security_id"].to_numpy()[missing]).to_numpy()
+        share = dollars / volume
+        days = share / participation
+        worst = int(np.nanargmax(days)) if np.isfinite(days).any() else 0
+        rows.append(
+            {
+                "effective_date": date,
+                "traded_dollars": float(dollars.sum()),
+                "max_share_of_adv": float(np.nanmax(share)) if len(share) else 0.0,
+                "days_to_trade": float(np.nanmax(days)) if len(days) else 0.0,
+                "slowest": frame["security_id"].iloc[worst] if len(frame) else None,
+                "capacity_one_day": float(fund_size / np.nanmax(days))
+                if len(days) and np.nanmax(days) > 0
+                else float("inf"),
+            }
+        )
+    return pd.DataFrame(rows)

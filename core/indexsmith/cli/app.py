@@ -1,0 +1,106 @@
+"""The ``indexsmith`` command group and what every command shares: one-line errors,
+the progress bar, the consoles, and opening plugins and market data.
+
+Errors caused by input print one line per problem on stderr and exit with status 1;
+``--debug`` (or ``INDEXSMITH_DEBUG=1``) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from indexsmith.errors import IndexsmithError
+from indexsmith.version import __version__
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Main(click.Group):
+    """Turns :class:`IndexsmithError` into one line per problem on stderr."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IndexsmithError as exc:
+            if ctx.meta.get("debug") or os.environ.get("INDEXSMITH_DEBUG") == "1":
+                raise
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="indexsmith")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Define, build and analyse stock-market indices from pluggable methodology rules."""
+    ctx.meta["debug"] = debug
+
+
+def plugins_manager() -> Any:
+    from indexsmith.plugin.manager import Plugins
+
+    return Plugins()
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields a callback ``(done, total, label)``."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[label]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns,
+        console=stderr,
+        transient=False,
+        disable=not stderr.is_terminal and os.environ.get("INDEXSMITH_PROGRESS") != "1",
+    ) as progress:
+        task = progress.add_task(description, total=None, label="")
+
+        def update(done: int, total: int, label: str) -> None:
+            progress.update(task, completed=done, total=total, label=label)
+
+        yield update
+
+
+def open_market(data: str | None, demo: str | None, calendar: str) -> Any:
+    from indexsmith.data.sources import load_market
+    from indexsmith.demo import demo_market
+    from indexsmith.errors import DataError, Problem
+
+    if data and demo:
+        raise DataError([Problem("--data and --demo are alternatives", hint="pass one of them")])
+    if demo:
+        return demo_market(demo, progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
+    if not data:
+        raise DataError(
+            [Problem("no market data given", hint="pass --data DIR (see docs/data.md) or --demo small")]
+        )
+    return load_market(data, calendar=calendar)
+
+
+def print_comparison(table: Any, title: str) -> None:
+    from indexsmith.reporting.compare import terminal_rows
+
+    headers, rows = terminal_rows(table)
+    out = Table(title=title, caption="total-return levels; max DD = worst drawdown; turnover one-way")
+    for i, header in enumerate(headers):
+        out.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for row in rows:
+        out.add_row(*row)
+    # Piped or logged output is not cut to 80 columns.
+    (stdout if stdout.is_terminal else Console(highlight=False, width=160)).print(out)

@@ -1,0 +1,68 @@
+"""``indexsmith validate`` and ``indexsmith build``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from indexsmith.cli.app import cli, open_market, plugins_manager, progress_bar
+
+
+@cli.command()
+@click.argument("definition")
+def validate(definition: str) -> None:
+    """Check a definition file (or preset id) without reading any market data."""
+    from indexsmith.definition.resolve import load
+
+    methodology = load(definition, plugins_manager())
+    d = methodology.definition
+    names = ", ".join(
+        f"{i.spec.id} ({'+'.join(i.buckets)}, {i.weighting.entry.name}{', ' + i.capping.entry.name if i.capping else ''})"
+        for i in methodology.indices
+    )
+    click.echo(
+        f"{methodology.source or definition}: valid — family '{d.id}' with {len(methodology.indices)} index(es): {names}"
+    )
+
+
+@cli.command()
+@click.argument("definition")
+@click.option("--data", type=click.Path(file_okay=False), help="Market-data directory (docs/data.md).")
+@click.option(
+    "--demo", type=click.Choice(["small", "full"]), help="Use the embedded demo market instead of --data."
+)
+@click.option("--out", required=True, type=click.Path(), help="Output folder (must be empty or new).")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First effective date (default: the definition's, else the data's).",
+)
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last effective date.")
+def build(
+    definition: str, data: str | None, demo: str | None, out: str, overwrite: bool, start: Any, end: Any
+) -> None:
+    """Build DEFINITION (a file or a preset id) on market data and write the results."""
+    from indexsmith.definition.resolve import load
+    from indexsmith.io import atomic_directory
+    from indexsmith.pipeline import build as build_index
+
+    atomic_directory(Path(out), overwrite=overwrite)  # refuse a non-empty --out before any work
+    methodology = load(definition, plugins_manager())
+    market = open_market(data, demo, methodology.definition.calendar)
+    with progress_bar(f"building {methodology.definition.id}") as progress:
+        result = build_index(
+            methodology,
+            market,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            progress=progress,
+        )
+    result.write(out, overwrite=overwrite)
+    for index in result:
+        counts = index.constituents.groupby("effective_date").size()
+        click.echo(
+            f"{index.index_id}: {len(counts)} reviews, {counts.min()}-{counts.max()} constituents -> {out}"
+        )

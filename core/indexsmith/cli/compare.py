@@ -1,0 +1,44 @@
+"""``indexsmith compare`` and ``indexsmith report``."""
+
+from __future__ import annotations
+
+import click
+
+from indexsmith.cli.app import cli, print_comparison, stderr
+
+
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def compare(results: tuple[str, ...], fmt: str) -> None:
+    """Compare built indices side by side: RESULTS are folders written by 'build' (a
+    family folder stands for each of its indices). Statistics use the dates all share."""
+    from indexsmith.reporting.compare import one_note, summary
+    from indexsmith.results.store import read_results
+
+    table, notes = summary(read_results(list(results)))
+    for note in notes if fmt != "table" else one_note(notes):
+        stderr.print(f"note: {note}")
+    if fmt == "csv":
+        click.echo(table.to_csv(index_label="statistic"), nl=False)
+        return
+    if fmt == "json":
+        click.echo(table.to_json(orient="columns", date_format="iso", indent=2))
+        return
+    print_comparison(table, "Index comparison")
+
+
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
+@click.option("--title", default="Index factsheet", show_default=True)
+def report(results: tuple[str, ...], out: str, title: str) -> None:
+    """Write a self-contained HTML factsheet (charts and tables) for built indices."""
+    from indexsmith.reporting.factsheet import write
+    from indexsmith.results.store import read_results
+
+    loaded = read_results(list(results))
+    path = write(loaded, out, title)
+    click.echo(f"factsheet for {len(loaded)} indices -> {path}")

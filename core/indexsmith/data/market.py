@@ -1,0 +1,186 @@
+"""One market in memory (:class:`Market`): columnar, validated, and the source of
+point-in-time views.
+
+Daily closes and volumes are a :class:`~indexsmith.data.panel.DailyPanel`; the slowly
+changing tables (shares and float factors, fundamentals) are arrays sorted by security and
+date; dividends and corporate actions are frames sorted by date. No per-row Python objects.
+Components never see a :class:`Market`: they get a
+:class:`~indexsmith.data.view.MarketView` made for one as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from indexsmith.data.calendars import TradingCalendar, get_calendar
+from indexsmith.data.panel import DailyPanel
+from indexsmith.data.validate import Validated, security_positions, validate_frames
+from indexsmith.data.view import MarketView
+from indexsmith.errors import DataError, Problem
+
+
+class Market:
+    """One market in memory. Build it with :func:`load_market` or :meth:`from_frames`."""
+
+    def __init__(self, validated: Validated, calendar: TradingCalendar, source: str) -> None:
+        tables = validated.tables
+        self.calendar = calendar
+        self.source = source
+        self.securities = tables["securities"]
+        self.security_ids = validated.security_ids
+        prices = tables["prices"]
+        if len(prices):
+            lo, hi = int(validated.price_session.min()), int(validated.price_session.max())
+        else:
+            lo, hi = 0, -1
+        self.sessions = calendar.sessions[lo : hi + 1]
+        # The validated key counts calendar sessions; the panel counts this market's.
+        key = validated.price_key
+        key -= key.dtype.type(lo * max(len(self.security_ids), 1))
+        self.daily = DailyPanel.from_rows(
+            validated.price_session - lo,
+            validated.price_security,
+            prices["close"].to_numpy(dtype=float),
+            prices["volume"].to_numpy(dtype=float),
+            len(self.sessions),
+            len(self.security_ids),
+            key=key,
+            key_sorted=validated.price_key_sorted,
+        )
+        self.shares = self._keyed(tables["shares"], "date", ("shares_outstanding", "float_factor"))
+        self.fundamentals = self._keyed(
+            tables["fundamentals"], "available_date", ("period_end", "net_income", "book_equity", "sales")
+        )
+        dividends = tables["dividends"].copy()
+        dividends["kind"] = dividends["kind"].fillna("regular")
+        self.dividends = dividends.sort_values(["ex_date", "security_id"], kind="stable").reset_index(
+            drop=True
+        )
+        self.corporate_actions = (
+            tables["corporate_actions"]
+            .sort_values(["date", "security_id"], kind="stable")
+            .reset_index(drop=True)
+        )
+        self._fingerprint: str | None = None
+
+    def _keyed(
+        self, frame: pd.DataFrame, date_column: str, value_columns: Iterable[str]
+    ) -> dict[str, np.ndarray]:
+        """Arrays sorted by (security position, date) for as-of look-ups."""
+        pos = security_positions(frame["security_id"], self.security_ids)
+        dates = frame[date_column].to_numpy().astype("datetime64[D]")
+        order = np.lexsort((dates, pos))
+        out = {"pos": pos[order], "date": dates[order]}
+        for column in value_columns:
+            out[column] = frame[column].to_numpy()[order]
+        return out
+
+    @classmethod
+    def from_frames(
+        cls,
+        frames: Mapping[str, pd.DataFrame],
+        *,
+        calendar: str = "XNYS",
+        file_names: Mapping[str, str] | None = None,
+        source: str = "<frames>",
+    ) -> Market:
+        """Validate tables in the documented format and build a market."""
+        cal = get_calendar(calendar)
+        return cls(validate_frames(frames, cal, file_names, source), cal, source)
+
+    @classmethod
+    def from_panel(
+        cls,
+        frames: Mapping[str, pd.DataFrame],
+        panel: DailyPanel,
+        first_session: dt.date | pd.Timestamp,
+        *,
+        calendar: str = "XNYS",
+        source: str = "<panel>",
+    ) -> Market:
+        """A market whose prices are an already built :class:`DailyPanel` (session-major
+        rows from ``first_session``, securities in the order of ``frames["securities"]``).
+
+        For synthetic markets and benchmarks with tens of millions of price rows: the
+        other tables are validated as usual (``frames`` without ``prices``), the panel is
+        trusted as given. Panel volume is shares traded.
+        """
+        cal = get_calendar(calendar)
+        start = cal.sessions.searchsorted(pd.Timestamp(first_session))
+        sessions = cal.sessions[start : start + panel.n_sessions]
+        empty_prices = pd.DataFrame(
+            {
+                "date": [sessions[0]],
+                "security_id": [frames["securities"]["security_id"].iloc[0]],
+                "close": [1.0],
+                "volume": [0.0],
+            }
+        )
+        validated = validate_frames({**frames, "prices": empty_prices}, cal, None, source)
+        market = cls(validated, cal, source)
+        market.sessions = sessions
+        market.daily = panel
+        return market
+
+    def __repr__(self) -> str:
+        span = f"{self.sessions[0]:%Y-%m-%d}..{self.sessions[-1]:%Y-%m-%d}" if len(self.sessions) else "empty"
+        return (
+            f"<Market {self.source}: {len(self.securities)} securities, {len(self.sessions)} sessions {span}>"
+        )
+
+    @property
+    def first_session(self) -> pd.Timestamp:
+        return self.sessions[0]
+
+    @property
+    def last_session(self) -> pd.Timestamp:
+        return self.sessions[-1]
+
+    def session_index(self, date: dt.date | pd.Timestamp) -> int:
+        """Position of the session on or before ``date`` in :attr:`sessions`."""
+        i = int(self.sessions.searchsorted(pd.Timestamp(date), side="right")) - 1
+        if i < 0:
+            raise DataError(
+                [
+                    Problem(
+                        f"date {pd.Timestamp(date):%Y-%m-%d} is before the first session of the market data ({self.first_session:%Y-%m-%d})",
+                        hint="start the index later",
+                    )
+                ]
+            )
+        return i
+
+    def view(self, as_of: dt.date | pd.Timestamp) -> MarketView:
+        """A point-in-time view: nothing dated after ``as_of`` is visible."""
+        return MarketView(self, as_of)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the market's contents (independent of file format and row order)."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            digest.update(self.calendar.code.encode())
+            digest.update(
+                pd.util.hash_pandas_object(self.securities.astype(object), index=False).to_numpy().tobytes()
+            )
+            digest.update(np.int64(self.sessions.asi8[0] if len(self.sessions) else 0).tobytes())
+            for array in (self.daily.key, self.daily.close, self.daily.volume):
+                digest.update(np.ascontiguousarray(array).tobytes())
+            for table in (self.shares, self.fundamentals):
+                for key in sorted(table):
+                    values = table[key]
+                    digest.update(
+                        np.ascontiguousarray(
+                            values.astype(np.float64) if values.dtype.kind == "f" else values
+                        ).tobytes()
+                    )
+            for frame in (self.dividends, self.corporate_actions):
+                digest.update(
+                    pd.util.hash_pandas_object(frame.astype(object), index=False).to_numpy().tobytes()
+                )
+            self._fingerprint = "sha256:" + digest.hexdigest()
+        return self._fingerprint

@@ -1,0 +1,267 @@
+"""The definition model: what an index definition says, as attrs records, and the strict
+converter that structures it from plain data (TOML, YAML, dicts) and back.
+
+A definition names one component per stage, each as ``{use = "name", params = {...}}``;
+the universe stage is a list of screens. A *family* shares schedule, universe, ranking and
+bucketing among several indices that differ in the buckets they take and in their
+weighting and capping. A single ``[index]`` is a family of one. :class:`Methodology` is a
+definition with every component looked up and instantiated (see
+:mod:`indexsmith.definition.resolve`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from typing import Any, Literal
+
+import attrs
+import cattrs
+
+from indexsmith.calculation.options import CalculationOptions
+from indexsmith.components import Component
+from indexsmith.errors import Problem
+from indexsmith.plugin.registry import ComponentEntry
+
+AppliesTo = Literal["all", "additions", "incumbents"]
+
+
+@attrs.frozen(kw_only=True)
+class Use:
+    """A component chosen for a stage: its registered name and its parameters."""
+
+    use: str
+    params: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class ScreenUse(Use):
+    """A universe screen; ``applies_to`` separates addition from continued-membership rules.
+
+    ``all``: every security must pass. ``additions``: only securities that were not in the
+    family at the previous review must pass (incumbents are exempt). ``incumbents``: only
+    incumbents must pass (continued-membership criteria).
+    """
+
+    applies_to: AppliesTo = "all"
+
+
+@attrs.frozen(kw_only=True)
+class IndexSpec:
+    """One index of a family: the buckets it holds and how it is weighted."""
+
+    id: str
+    name: str = ""
+    buckets: list[str] | None = None
+    weighting: Use
+    capping: Use | None = None
+    calculation: dict[str, Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _Shared:
+    """What the indices of a family share: identity, dates and the first four stages."""
+
+    id: str
+    name: str = ""
+    description: str = ""
+    calendar: str = "XNYS"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    schedule: Use
+    universe: list[ScreenUse] = attrs.field(factory=list)
+    ranking: Use
+    bucketing: Use
+    calculation: dict[str, Any] = attrs.field(factory=dict)
+    #: Distributions the definition needs, as requirement strings ("indexsmith-example>=0.1").
+    requires: list[str] = attrs.field(factory=list)
+
+
+@attrs.frozen(kw_only=True)
+class FamilyDefinition(_Shared):
+    """Indices sharing schedule, universe, ranking and bucketing."""
+
+    indices: list[IndexSpec]
+
+
+@attrs.frozen(kw_only=True)
+class IndexDefinition(_Shared):
+    """A single index: the shared fields plus its own buckets and weighting."""
+
+    buckets: list[str] | None = None
+    weighting: Use
+    capping: Use | None = None
+
+    def to_family(self) -> FamilyDefinition:
+        shared = {f.name: getattr(self, f.name) for f in attrs.fields(_Shared)}
+        spec = IndexSpec(
+            id=self.id, name=self.name, buckets=self.buckets, weighting=self.weighting, capping=self.capping
+        )
+        return FamilyDefinition(**shared, indices=[spec])
+
+
+@attrs.frozen(kw_only=True)
+class RawFamily(_Shared):
+    """A family as written in files: ``[[family.index]]`` holds the indices."""
+
+    index: list[IndexSpec]
+
+    def to_family(self) -> FamilyDefinition:
+        values = attrs.asdict(self, recurse=False)
+        values["indices"] = values.pop("index")
+        return FamilyDefinition(**values)
+
+
+@attrs.frozen
+class Resolved:
+    """A component instance with the registry entry it came from."""
+
+    entry: ComponentEntry
+    component: Component
+    applies_to: str = "all"
+
+    @property
+    def label(self) -> str:
+        return f"{self.entry.kind} '{self.entry.name}'"
+
+    def provenance(self) -> dict[str, Any]:
+        return self.entry.provenance()
+
+
+@attrs.frozen
+class ResolvedIndex:
+    spec: IndexSpec
+    buckets: tuple[str, ...]
+    weighting: Resolved
+    capping: Resolved | None
+    calculation: CalculationOptions = attrs.field(factory=CalculationOptions)
+
+
+@attrs.frozen
+class Methodology:
+    """A definition with every component looked up and instantiated."""
+
+    definition: FamilyDefinition
+    schedule: Resolved
+    screens: tuple[Resolved, ...]
+    ranking: Resolved
+    bucketing: Resolved
+    indices: tuple[ResolvedIndex, ...]
+    source: str | None = None
+
+    def components(self) -> list[Resolved]:
+        out = [self.schedule, *self.screens, self.ranking, self.bucketing]
+        for index in self.indices:
+            out.append(index.weighting)
+            if index.capping:
+                out.append(index.capping)
+        return out
+
+    def normalised(self) -> dict[str, Any]:
+        """The definition with every param filled in (defaults included), as plain data."""
+
+        def stage(resolved: Resolved) -> dict[str, Any]:
+            out: dict[str, Any] = {"use": resolved.entry.name, "params": component_params(resolved.component)}
+            if resolved.entry.kind == "screen":
+                out["applies_to"] = resolved.applies_to
+            return out
+
+        d = self.definition
+        return {
+            "family": {
+                "id": d.id,
+                "name": d.name,
+                "description": d.description,
+                "calendar": d.calendar,
+                "requires": list(d.requires),
+                "start": d.start.isoformat() if d.start else None,
+                "end": d.end.isoformat() if d.end else None,
+                "schedule": stage(self.schedule),
+                "universe": [stage(s) for s in self.screens],
+                "ranking": stage(self.ranking),
+                "bucketing": stage(self.bucketing),
+                "index": [
+                    {
+                        "id": i.spec.id,
+                        "name": i.spec.name,
+                        "buckets": list(i.buckets),
+                        "weighting": stage(i.weighting),
+                        "capping": stage(i.capping) if i.capping else None,
+                        "calculation": CONVERTER.unstructure(attrs.asdict(i.calculation, recurse=False)),
+                    }
+                    for i in self.indices
+                ],
+            }
+        }
+
+
+def component_params(component: Component) -> dict[str, Any]:
+    """A component's parameters as plain data."""
+    return typing.cast(
+        dict[str, Any], CONVERTER.unstructure(attrs.asdict(typing.cast(Any, component), recurse=False))
+    )
+
+
+# -- structuring -------------------------------------------------------------------------
+
+
+def _strict(kind: type, accept: tuple[type, ...], label: str) -> Any:
+    def hook(value: Any, _: Any) -> Any:
+        if isinstance(value, bool) and kind is not bool:
+            raise ValueError(f"expected {label}, got {value!r}")
+        if not isinstance(value, accept):
+            raise ValueError(f"expected {label}, got {value!r}")
+        return kind(value)
+
+    return hook
+
+
+def _date_hook(value: Any, _: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}")
+
+
+def make_converter() -> cattrs.Converter:
+    """The strict converter used for definitions and component params.
+
+    Numbers are not read from strings and booleans are not numbers: a definition file says
+    what it means.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(float, _strict(float, (int, float), "a number"))
+    converter.register_structure_hook(int, _strict(int, (int,), "an integer"))
+    converter.register_structure_hook(str, _strict(str, (str,), "text"))
+    converter.register_structure_hook(bool, _strict(bool, (bool,), "true or false"))
+    converter.register_structure_hook(dt.date, _date_hook)
+    converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+    return converter
+
+
+CONVERTER = make_converter()
+
+
+def structure_problems(exc: Exception, path: str) -> list[Problem]:
+    problems = []
+    for line in cattrs.transform_error(exc, path=path, format_exception=_format_exception):
+        message, _, where = line.rpartition(" @ ")
+        problems.append(Problem(message or line, where))
+    return problems
+
+
+def _format_exception(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, KeyError):
+        return "required key missing"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown key{'s' if len(exc.extra_fields) > 1 else ''} {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, ValueError) and exc.args:
+        return str(exc.args[0])
+    name = getattr(type_, "__name__", None) or str(type_)
+    return f"invalid value, expected {name}"

@@ -1,0 +1,314 @@
+"""Resolving a definition: every component name looked up in the plugins' registry and
+its params structured against the component's attrs fields, every problem reported at
+once (with the parse problems of :mod:`indexsmith.definition.parse`) before any market
+data is read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from indexsmith.calculation.options import CalculationOptions
+from indexsmith.components import Component
+from indexsmith.definition.model import (
+    CONVERTER,
+    FamilyDefinition,
+    IndexDefinition,
+    Methodology,
+    Resolved,
+    ResolvedIndex,
+    Use,
+    structure_problems,
+)
+from indexsmith.definition.parse import parse_definition
+from indexsmith.definition.presets import read_definition
+from indexsmith.errors import DefinitionError, Problem, UnknownComponent
+from indexsmith.plugin.manager import Plugins
+from indexsmith.plugin.registry import ComponentEntry
+
+
+def structure_params(cls: type[Component], params: Any, path: str) -> tuple[Component | None, list[Problem]]:
+    """Build a component from its params, reporting every bad param with its path."""
+    if not isinstance(params, Mapping):
+        return None, [Problem(f"params must be a table, got {params!r}", path)]
+    attrs_cls = typing.cast(Any, cls)
+    attrs.resolve_types(attrs_cls)
+    fields = {f.alias or f.name: f for f in attrs.fields(attrs_cls)}
+    problems: list[Problem] = []
+    for key in params:
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = (f"did you mean '{close[0]}'? " if close else "") + (
+                f"Params: {', '.join(fields)}" if fields else "this component takes no params"
+            )
+            problems.append(Problem(f"unknown param '{key}'", f"{path}.{key}", hint))
+    kwargs: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name not in params:
+            if field.default is attrs.NOTHING:
+                problems.append(
+                    Problem(f"missing required param '{name}'", f"{path}.{name}", _param_help(field))
+                )
+            continue
+        try:
+            value = CONVERTER.structure(params[name], field.type)
+        except Exception as exc:
+            problems.extend(structure_problems(exc, f"{path}.{name}"))
+            continue
+        if field.validator is not None:
+            try:
+                field.validator(None, field, value)
+            except (ValueError, TypeError) as exc:
+                problems.append(Problem(str(exc), f"{path}.{name}", _param_help(field)))
+                continue
+        kwargs[name] = value
+    if problems:
+        return None, problems
+    try:
+        return cls(**kwargs), []
+    except (ValueError, TypeError) as exc:
+        return None, [Problem(str(exc), path)]
+
+
+def lookup_component(
+    plugins: Plugins, kind: str, name: str, params: Any, path: str, problems: list[Problem]
+) -> tuple[ComponentEntry, Component] | None:
+    """The registry entry named ``name`` for stage ``kind`` and a component built from
+    ``params``; problems (unknown name at ``path.use``, bad params at ``path.params``) are
+    added to ``problems`` and give None."""
+    try:
+        entry = plugins.lookup(kind, name)
+    except UnknownComponent as exc:
+        problems.append(Problem(exc.message, f"{path}.use", exc.hint))
+        return None
+    component, param_problems = structure_params(entry.cls, params, f"{path}.params")
+    problems.extend(param_problems)
+    return (entry, component) if component is not None else None
+
+
+def _param_help(field: attrs.Attribute[Any]) -> str:
+    return str(field.metadata.get("help", ""))
+
+
+def unmet_requirements(requires: list[str], root: str = "$") -> list[Problem]:
+    """One problem per requirement (PEP 508 string) that the installed distributions do not
+    meet: a plugin the definition needs is missing or too old."""
+    from importlib import metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    problems = []
+    for i, text in enumerate(requires):
+        where = f"{root}.requires[{i}]"
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as exc:
+            problems.append(
+                Problem(
+                    f"requirement {text!r} is not valid: {exc}",
+                    where,
+                    'write it like "indexsmith-example>=0.1"',
+                )
+            )
+            continue
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            problems.append(
+                Problem(
+                    f"the definition requires {text}, which is not installed",
+                    where,
+                    f"pip install '{text}'",
+                )
+            )
+            continue
+        if requirement.specifier and not requirement.specifier.contains(installed, prereleases=True):
+            problems.append(
+                Problem(
+                    f"the definition requires {text}, but {requirement.name} {installed} is installed",
+                    where,
+                    f"pip install --upgrade '{text}'",
+                )
+            )
+    return problems
+
+
+def resolve(
+    definition: FamilyDefinition | IndexDefinition, plugins: Plugins, source: str | None = None
+) -> Methodology:
+    """Look up every component and structure its params; raise all problems at once."""
+    unmet = unmet_requirements(
+        definition.requires, "$.index" if isinstance(definition, IndexDefinition) else "$.family"
+    )
+    if unmet:
+        raise DefinitionError(unmet, source)
+    if isinstance(definition, IndexDefinition):
+        definition = definition.to_family()
+        root = "$.index"
+    else:
+        root = "$.family"
+    problems: list[Problem] = []
+    index_path = (lambda i: root) if root == "$.index" else (lambda i: f"{root}.index[{i}]")
+
+    def one(kind: str, use: Use | None, path: str, applies_to: str = "all") -> Resolved | None:
+        if use is None:
+            return None
+        found = lookup_component(plugins, kind, use.use, use.params, path, problems)
+        return Resolved(found[0], found[1], applies_to) if found is not None else None
+
+    schedule = one("schedule", definition.schedule, f"{root}.schedule")
+    screens = [
+        one("screen", s, f"{root}.universe[{i}]", s.applies_to) for i, s in enumerate(definition.universe)
+    ]
+    ranking = one("ranking", definition.ranking, f"{root}.ranking")
+    bucketing = one("bucketing", definition.bucketing, f"{root}.bucketing")
+
+    available_buckets: tuple[str, ...] | None = None
+    if bucketing is not None:
+        available_buckets = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
+    ids_seen: set[str] = set()
+    indices = []
+    for i, spec in enumerate(definition.indices):
+        path = index_path(i)
+        if spec.id in ids_seen:
+            problems.append(
+                Problem(
+                    f"index id '{spec.id}' is used twice",
+                    f"{path}.id",
+                    "give each index of a family its own id",
+                )
+            )
+        ids_seen.add(spec.id)
+        weighting = one("weighting", spec.weighting, f"{path}.weighting")
+        capping = one("capping", spec.capping, f"{path}.capping")
+        buckets: tuple[str, ...] = ()
+        if available_buckets is not None:
+            if spec.buckets is None:
+                buckets = available_buckets
+            else:
+                buckets = tuple(spec.buckets)
+                for j, bucket in enumerate(spec.buckets):
+                    if bucket not in available_buckets:
+                        close = difflib.get_close_matches(bucket, available_buckets, n=1)
+                        hint = (
+                            f"did you mean '{close[0]}'? " if close else ""
+                        ) + f"it produces: {', '.join(available_buckets)}"
+                        problems.append(
+                            Problem(
+                                f"bucket '{bucket}' is not produced by bucketing '{definition.bucketing.use}'",
+                                f"{path}.buckets[{j}]",
+                                hint,
+                            )
+                        )
+                if not spec.buckets:
+                    problems.append(
+                        Problem(
+                            "an index must take at least one bucket",
+                            f"{path}.buckets",
+                            f"choose from: {', '.join(available_buckets)}",
+                        )
+                    )
+        settings = {**definition.calculation, **(spec.calculation or {})}
+        if weighting is not None and getattr(weighting.component, "unit_holdings", False):
+            settings.setdefault("unit_holdings", True)
+        calc, calc_problems = structure_params(
+            CalculationOptions,  # type: ignore[arg-type]
+            settings,
+            f"{path}.calculation" if spec.calculation else f"{root}.calculation",
+        )
+        problems.extend(calc_problems)
+        if weighting is not None and calc is not None:
+            indices.append(
+                ResolvedIndex(spec, buckets, weighting, capping, typing.cast(CalculationOptions, calc))
+            )
+
+    if not problems:
+        stages = {"schedule": schedule, "ranking": ranking, "bucketing": bucketing}
+        for i, index in enumerate(indices):
+            chosen = {k: v.component for k, v in stages.items() if v is not None}
+            chosen["weighting"] = index.weighting.component
+            if index.capping:
+                chosen["capping"] = index.capping.component
+            for stage_name, component in chosen.items():
+                reason = component.check_compatible(chosen)
+                if reason:
+                    problems.append(
+                        Problem(
+                            reason,
+                            f"{index_path(i)}.{stage_name}"
+                            if stage_name in ("weighting", "capping")
+                            else f"{root}.{stage_name}",
+                        )
+                    )
+    if problems:
+        raise DefinitionError(_unique(problems), source)
+    assert schedule and ranking and bucketing
+    return Methodology(
+        definition=definition,
+        schedule=schedule,
+        screens=tuple(s for s in screens if s is not None),
+        ranking=ranking,
+        bucketing=bucketing,
+        indices=tuple(indices),
+        source=source,
+    )
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: dict[Problem, None] = {}
+    for problem in problems:
+        seen.setdefault(problem, None)
+    return list(seen)
+
+
+def load(
+    spec: str | Path | Mapping[str, Any] | FamilyDefinition | IndexDefinition, plugins: Plugins | None = None
+) -> Methodology:
+    """Read (file, preset id, mapping or object), validate and resolve a definition."""
+    plugins = plugins if plugins is not None else Plugins()
+    if isinstance(spec, (FamilyDefinition, IndexDefinition)):
+        return resolve(spec, plugins)
+    if isinstance(spec, Mapping):
+        raw, source = dict(spec), None
+    else:
+        raw, source = read_definition(spec, plugins)
+    definition, problems = parse_definition(raw, source)
+    if definition is None:
+        problems.extend(_resolve_raw(raw, plugins))
+        raise DefinitionError(_unique(problems), source)
+    return resolve(definition, plugins, source)
+
+
+def _resolve_raw(raw: Mapping[str, Any], plugins: Plugins) -> list[Problem]:
+    """Component problems in a definition whose outer shape is broken, so that one run
+    reports both kinds."""
+    problems: list[Problem] = []
+    root = "index" if "index" in raw else "family"
+    body = raw.get(root)
+    if not isinstance(body, Mapping):
+        return problems
+
+    def check(kind: str, value: Any, path: str) -> None:
+        if isinstance(value, Mapping) and isinstance(value.get("use"), str):
+            lookup_component(plugins, kind, value["use"], value.get("params", {}), path, problems)
+
+    for kind in ("schedule", "ranking", "bucketing"):
+        check(kind, body.get(kind), f"$.{root}.{kind}")
+    universe = body.get("universe")
+    if isinstance(universe, list):
+        for i, screen in enumerate(universe):
+            check("screen", screen, f"$.{root}.universe[{i}]")
+    specs = [body] if root == "index" else body.get("index") or []
+    if isinstance(specs, list):
+        for i, spec in enumerate(specs):
+            if isinstance(spec, Mapping):
+                path = f"$.{root}" if root == "index" else f"$.{root}.index[{i}]"
+                check("weighting", spec.get("weighting"), f"{path}.weighting")
+                check("capping", spec.get("capping"), f"{path}.capping")
+    return problems

@@ -1,0 +1,98 @@
+"""``indexsmith demo``: the headline presets on the demo market, compared, with a factsheet.
+
+The full demo builds the Russell-style 1000 and 2000, the S&P-style 500 and 500 Equal
+Weight, the CRSP-style large- and small-cap bands, the Nasdaq-100-style and the Dow-style
+indices from 2016 (the 2018 sell-off, the 2020 crash and recovery, 2022), two families
+at a time in worker processes. Results are cached beside the demo market, keyed by the
+source of every module that shapes them, so a second run only compares and reports. The
+small demo builds the two-tier ``demo-tiers`` family over its three years.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import importlib.resources
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from indexsmith.demo.cache import cache_dir, cache_name, demo_market, export
+from indexsmith.demo.generator import DEFAULT_SEED, generate
+from indexsmith.io import atomic_directory
+from indexsmith.pipeline import BuildJob, ProcessPool
+from indexsmith.results.model import IndexResult
+from indexsmith.results.store import read_results
+
+#: (preset family, indices kept) — None keeps every index of the preset.
+HEADLINE: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
+    "full": (
+        ("sp-us-style", ("sp-500-style", "sp-500-equal-weight-style")),
+        ("russell-us-style", ("russell-1000-style", "russell-2000-style")),
+        ("crsp-us-style", ("crsp-us-large-cap-style", "crsp-us-small-cap-style")),
+        ("nasdaq-100-style", None),
+        ("dow-30-style", None),
+    ),
+    "small": (("demo-tiers", None),),
+}
+START = {"full": dt.date(2016, 1, 1), "small": None}
+Progress = Callable[[str], None]
+
+
+def code_hash() -> str:
+    """Hash of the source of indexsmith and its built-in plugins (presets included)."""
+    digest = hashlib.sha256()
+    for package in ("indexsmith", "indexsmith_plugins"):
+        root = importlib.resources.files(package)
+        for path in sorted(Path(str(root)).rglob("*"), key=lambda p: p.as_posix()):
+            if path.suffix in (".py", ".toml", ".html") and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(Path(str(root))).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def headline_results(size: str, progress: Progress, step: Callable[[], None] | None = None) -> Path:
+    """The folder of built headline indices for ``size``, building it if it is not cached."""
+    cache = cache_dir() / f"demo-results-{size}-{DEFAULT_SEED}-{code_hash()}"
+    if (cache / "complete").exists():
+        progress(f"using the cached demo results in {cache}")
+        return cache
+    market_dir = cache_dir() / cache_name(size, DEFAULT_SEED)
+    if not (market_dir / "prices.parquet").exists():
+        progress(f"generating the {size} demo market into {market_dir}")
+        export(generate(size), market_dir)
+    with atomic_directory(cache, overwrite=True) as tmp:
+        jobs = [
+            BuildJob(
+                name=family,
+                definition=family,
+                market=functools.partial(demo_market, size),
+                out=str(tmp / family),
+                start=START[size],
+                keep=keep,
+            )
+            for family, keep in HEADLINE[size]
+        ]
+        for family in ProcessPool(workers=2).run(jobs):
+            progress(f"built {family}")
+            if step:
+                step()
+        (tmp / "complete").write_text("ok\n", encoding="utf-8")
+    return cache
+
+
+def run(
+    size: str, out: str | Path, progress: Progress, step: Callable[[], None] | None = None
+) -> dict[str, IndexResult]:
+    """Build (or reuse) the headline indices, copy them to ``out`` and return them."""
+    from indexsmith.reporting import factsheet
+
+    source = headline_results(size, progress, step)
+    out = Path(out)
+    with atomic_directory(out, overwrite=True) as tmp:
+        for family in sorted(p for p in source.iterdir() if p.is_dir()):
+            shutil.copytree(family, tmp / family.name)
+    results = read_results([out / family for family, _ in HEADLINE[size]])
+    factsheet.write(results, out / "factsheet.html", title=f"indexsmith demo — {size} demo market")
+    return results

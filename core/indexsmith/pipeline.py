@@ -1,0 +1,163 @@
+"""The build path, end to end, and the runners that carry many builds.
+
+:func:`build` is the one way an index is built — by :func:`indexsmith.build`, by
+``indexsmith build`` and by ``indexsmith demo`` alike:
+
+1. **Load** the definition (a file, a preset id, a mapping or a definition object) and
+   **resolve** every component in the plugins' registry (:mod:`indexsmith.definition`);
+   every problem is reported at once, before any data is read.
+2. **Open the market** (a :class:`~indexsmith.data.market.Market`, or a directory read by
+   :mod:`indexsmith.data.sources`).
+3. **Run the engine** (:func:`indexsmith.engine.run`): the schedule's reviews, each on a
+   point-in-time view — screens, ranking, bucketing, weighting, capping, every output
+   checked against its stage contract.
+4. **Assemble** the result tables (:func:`indexsmith.results.assemble.assemble`):
+   constituents with changes and reasons, deletions, exclusions, provenance.
+5. **Calculate** each index (:func:`indexsmith.calculation.calculate`): the ledger of index
+   shares and divisor through reviews and corporate actions, daily PR/TR/NTR levels,
+   turnover, trades and costs.
+6. **Results**: a :class:`~indexsmith.results.model.BuildResult`, written (when asked) by
+   :mod:`indexsmith.results.store`.
+
+A :class:`Runner` runs many builds: :class:`Sequential` in this process, :class:`ProcessPool`
+in worker processes. Jobs are plain data (:class:`BuildJob`), so a runner on another
+engine (Ray, Dask) needs only a ``map``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+
+from indexsmith import engine
+from indexsmith.calculation.levels import calculate as calculate_index
+from indexsmith.data.market import Market
+from indexsmith.data.sources import load_market
+from indexsmith.definition.model import FamilyDefinition, IndexDefinition, Methodology
+from indexsmith.definition.resolve import load as load_definition
+from indexsmith.plugin.manager import Plugins
+from indexsmith.results.assemble import assemble
+from indexsmith.results.model import BuildResult
+from indexsmith.results.store import write_build
+
+DefinitionLike = str | Path | Mapping[str, Any] | FamilyDefinition | IndexDefinition | Methodology
+
+
+def resolve_definition(definition: DefinitionLike, plugins: Plugins | None = None) -> Methodology:
+    """Step 1: a resolved :class:`Methodology` from any form of definition."""
+    if isinstance(definition, Methodology):
+        return definition
+    return load_definition(definition, plugins)
+
+
+def open_market(market: Market | str | Path, calendar: str) -> Market:
+    """Step 2: a :class:`Market`, reading a market-data directory when given one."""
+    return market if isinstance(market, Market) else load_market(market, calendar=calendar)
+
+
+def build(
+    definition: DefinitionLike,
+    market: Market | str | Path,
+    *,
+    plugins: Plugins | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    progress: engine.Progress | None = None,
+    calculate: bool = True,
+) -> BuildResult:
+    """Build every index of a definition on a market (steps 1-6 of this module).
+
+    ``definition`` is a file path, a preset id, a mapping, a definition object or an
+    already resolved :class:`Methodology`; ``market`` a :class:`Market` or a market-data
+    directory. Returns a :class:`BuildResult`; nothing is written until you call
+    ``result.write(out)``. With ``calculate`` (the default) every index also gets its
+    daily levels, turnover and trades (:mod:`indexsmith.calculation`).
+    """
+    methodology = resolve_definition(definition, plugins)
+    market = open_market(market, methodology.definition.calendar)
+    reviews = engine.run(methodology, market, start=start, end=end, progress=progress)
+    result = assemble(methodology, market, reviews)
+    if not calculate:
+        return result
+    indices = {}
+    for index in methodology.indices:
+        built = result[index.spec.id]
+        indices[index.spec.id] = built.with_calculation(
+            calculate_index(built.constituents, market, index.calculation)
+        )
+    return BuildResult(result.family_id, indices)
+
+
+# -- running many builds ---------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class BuildJob:
+    """One build to run somewhere: a definition (as plain data or a file/preset id), the
+    market to open there, and where to write the results.
+
+    ``market`` is a zero-argument callable returning the :class:`Market` (it runs in the
+    worker, so a worker opens its own copy, e.g. from a cache) or a directory path.
+    ``keep`` lists the index ids to keep (None keeps every index).
+    """
+
+    name: str
+    definition: str | Mapping[str, Any]
+    market: Callable[[], Market] | str
+    out: str
+    start: dt.date | None = None
+    end: dt.date | None = None
+    keep: tuple[str, ...] | None = None
+    nested: bool = True
+
+
+def run_job(job: BuildJob) -> str:
+    """Run one job in this process and write its results; returns the job's name."""
+    from indexsmith.definition.presets import read_definition
+
+    raw = dict(job.definition) if isinstance(job.definition, Mapping) else read_definition(job.definition)[0]
+    if job.keep is not None:
+        root = raw["family"]
+        root["index"] = [i for i in root["index"] if i["id"] in job.keep]
+    market = job.market() if callable(job.market) else job.market
+    result = build(raw, market, start=job.start, end=job.end)
+    write_build(result, Path(job.out), overwrite=True, nested=job.nested)
+    return job.name
+
+
+class Runner(Protocol):
+    """Runs build jobs and yields each job's name as it finishes."""
+
+    def run(self, jobs: Iterable[BuildJob]) -> Iterator[str]: ...
+
+
+class Sequential:
+    """Every job in this process, one after the other."""
+
+    def run(self, jobs: Iterable[BuildJob]) -> Iterator[str]:
+        for job in jobs:
+            yield run_job(job)
+
+
+class ProcessPool:
+    """Jobs in worker processes (at most ``workers``, default: the CPU count), yielded in
+    the order they finish."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers
+
+    def run(self, jobs: Iterable[BuildJob]) -> Iterator[str]:
+        jobs = list(jobs)
+        if not jobs:
+            return
+        workers = min(self.workers or os.cpu_count() or 1, len(jobs))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run_job, job) for job in jobs]
+            for future in as_completed(futures):
+                yield future.result()

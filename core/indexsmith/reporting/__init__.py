@@ -1,0 +1,1 @@
+"""What users read: the comparison table, the HTML factsheet and ``explain``."""

@@ -1,0 +1,93 @@
+"""Build results in memory: one :class:`IndexResult` per index (constituents per review,
+changes, exclusions, provenance and the daily calculation) and the :class:`BuildResult`
+of a family. Reading and writing result folders is :mod:`indexsmith.results.store`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pandas as pd
+
+from indexsmith.calculation.levels import Calculation
+
+
+@attrs.frozen
+class IndexResult:
+    """One index of a build: constituents per review, changes, and provenance."""
+
+    index_id: str
+    constituents: pd.DataFrame
+    changes: pd.DataFrame
+    exclusions: pd.DataFrame
+    run_info: dict[str, Any]
+    #: Daily numbers (see :mod:`indexsmith.calculation`); None when built without calculation.
+    calculation: Calculation | None = None
+
+    @property
+    def levels(self) -> pd.DataFrame:
+        if self.calculation is None:
+            raise ValueError(f"index '{self.index_id}' was built with calculate=False: it has no levels")
+        return self.calculation.levels
+
+    def at(self, review: dt.date | str | pd.Timestamp) -> pd.DataFrame:
+        """Constituents of the review whose rank or effective date is ``review``."""
+        when = pd.Timestamp(review)
+        rows = self.constituents[
+            (self.constituents["rank_date"] == when) | (self.constituents["effective_date"] == when)
+        ]
+        return rows.reset_index(drop=True)
+
+    def latest(self) -> pd.DataFrame:
+        """Constituents of the last review."""
+        c = self.constituents
+        return c[c["effective_date"] == c["effective_date"].max()]
+
+    @property
+    def reviews(self) -> pd.DataFrame:
+        return (
+            self.constituents[["rank_date", "announcement_date", "effective_date", "review"]]
+            .drop_duplicates()
+            .reset_index(drop=True)
+        )
+
+    def with_calculation(self, calculation: Calculation) -> IndexResult:
+        """This result with its daily calculation attached, and the index shares held from
+        each effective date written into the constituents."""
+        constituents = self.constituents
+        shares = calculation.holdings.set_index(["effective_date", "security_id"])["index_shares"]
+        keys = pd.MultiIndex.from_frame(constituents[["effective_date", "security_id"]])
+        constituents["index_shares"] = shares.reindex(keys).to_numpy()
+        return attrs.evolve(self, constituents=constituents, calculation=calculation)
+
+    def write(self, directory: str | Path) -> None:
+        """Write this index's files into an existing directory (see
+        :func:`indexsmith.results.store.write_index`)."""
+        from indexsmith.results.store import write_index
+
+        write_index(self, Path(directory))
+
+
+@attrs.frozen
+class BuildResult:
+    """Every index of a family, in definition order."""
+
+    family_id: str
+    indices: dict[str, IndexResult]
+
+    def __getitem__(self, index_id: str) -> IndexResult:
+        return self.indices[index_id]
+
+    def __iter__(self) -> Iterator[IndexResult]:
+        return iter(self.indices.values())
+
+    def write(self, out: str | Path, *, overwrite: bool = False) -> Path:
+        """Write every index: flat in ``out`` for a single index, one folder per index for a
+        family. The whole tree appears at once (see :func:`indexsmith.results.store.write_build`)."""
+        from indexsmith.results.store import write_build
+
+        return write_build(self, Path(out), overwrite=overwrite)

@@ -1,0 +1,146 @@
+"""Result folders on disk: the one writer and the one reader.
+
+A folder holds one index: ``constituents``, ``changes`` and ``exclusions`` (and, with levels,
+``levels``, ``turnover``, ``trades``, ``adjustments`` and ``stale_prices`` when a close was
+carried) as Parquet, and ``run.json`` with the provenance and the SHA-256 of every output.
+Outputs are deterministic: rows are sorted, dtypes fixed and no clock time is written, so
+the same definition on the same data gives byte-identical files. A build's folder is
+written under a temporary name and moved into place only when complete.
+
+New output formats go here, beside :func:`write_index`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from indexsmith.calculation.levels import Calculation
+from indexsmith.errors import OutputError
+from indexsmith.io import atomic_directory, write_parquet
+from indexsmith.results.model import BuildResult, IndexResult
+
+#: Files every index folder with levels holds, and those it may hold.
+REQUIRED_FILES = ("constituents.parquet", "levels.parquet", "run.json")
+OPTIONAL_FILES = (
+    "changes.parquet",
+    "exclusions.parquet",
+    "turnover.parquet",
+    "trades.parquet",
+    "adjustments.parquet",
+)
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def write_index(result: IndexResult, directory: Path) -> None:
+    """Write one index's files into an existing directory."""
+    outputs = {}
+    tables = [
+        ("constituents", result.constituents),
+        ("changes", result.changes),
+        ("exclusions", result.exclusions),
+    ]
+    if result.calculation is not None:
+        calc = result.calculation
+        tables += [
+            ("levels", calc.levels),
+            ("turnover", calc.turnover),
+            ("trades", calc.trades),
+            ("adjustments", calc.events),
+        ]
+        if len(calc.stale):
+            tables.append(("stale_prices", calc.stale))
+    for name, frame in tables:
+        path = directory / f"{name}.parquet"
+        write_parquet(frame, path)
+        outputs[path.name] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    info = dict(result.run_info, outputs=outputs)
+    (directory / "run.json").write_text(json.dumps(info, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def write_build(build: BuildResult, out: Path, *, overwrite: bool = False, nested: bool = False) -> Path:
+    """Write every index of a build, all at once: flat in ``out`` for a single index (unless
+    ``nested``), one folder per index (named by its id) otherwise."""
+    with atomic_directory(out, overwrite=overwrite) as tmp:
+        if len(build.indices) == 1 and not nested:
+            write_index(next(iter(build.indices.values())), tmp)
+        else:
+            for index_id, result in build.indices.items():
+                (tmp / index_id).mkdir()
+                write_index(result, tmp / index_id)
+    return out
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def result_folders(paths: list[str | Path]) -> list[Path]:
+    """Index result folders named by ``paths``: a folder with ``run.json`` is one index; any
+    other folder stands for every index folder below it (a family, or the demo's output)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            raise OutputError(
+                f"result folder {path} does not exist — build it with 'indexsmith build ... --out {path}'"
+            )
+        if (path / "run.json").exists():
+            out.append(path)
+            continue
+        inner = sorted(p.parent for p in path.rglob("run.json"))  # family folders, demo folders
+        if not inner:
+            raise OutputError(f"{path} holds no index results (no run.json in it or its sub-folders)")
+        out.extend(inner)
+    return out
+
+
+def read_result(path: str | Path) -> IndexResult:
+    """An index result folder written by ``indexsmith build`` (levels included)."""
+    path = Path(path)
+    for name in REQUIRED_FILES:
+        if not (path / name).exists():
+            raise OutputError(
+                f"result folder {path} is missing {name} — build it again with 'indexsmith build' (an "
+                "interrupted or older build leaves folders incomplete)"
+            )
+    info = json.loads((path / "run.json").read_text(encoding="utf-8"))
+    tables = {
+        name.rsplit(".", 1)[0]: pd.read_parquet(path / name)
+        for name in (*REQUIRED_FILES[:2], *OPTIONAL_FILES)
+        if (path / name).exists()
+    }
+    constituents = tables["constituents"]
+    empty = pd.DataFrame()
+    calculation = Calculation(
+        levels=tables["levels"],
+        holdings=constituents[["effective_date", "security_id", "index_shares"]]
+        if "index_shares" in constituents
+        else empty,
+        turnover=tables.get("turnover", empty),
+        trades=tables.get("trades", empty),
+        events=tables.get("adjustments", empty),
+        stale=empty,
+    )
+    return IndexResult(
+        info.get("index_id", path.name),
+        constituents,
+        tables.get("changes", empty),
+        tables.get("exclusions", empty),
+        info,
+        calculation,
+    )
+
+
+def read_results(paths: list[str | Path]) -> dict[str, IndexResult]:
+    """Every index result below ``paths`` (see :func:`result_folders`), keyed by index id
+    (by folder where two folders hold the same id), in the order given."""
+    loaded: dict[str, IndexResult] = {}
+    for folder in result_folders(paths):
+        result = read_result(folder)
+        loaded[result.index_id if result.index_id not in loaded else str(folder)] = result
+    return loaded

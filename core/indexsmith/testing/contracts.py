@@ -1,0 +1,166 @@
+"""Contract classes of the conformance kit, one per stage (see :mod:`indexsmith.testing`).
+
+Each runs a component on the small demo market and checks its output with the checks the
+engine applies before the next stage (:mod:`indexsmith.contracts`), plus determinism and
+that its parameters round-trip through a definition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from typing import Any
+
+import attrs
+import pandas as pd
+import pytest
+
+from indexsmith import contracts
+from indexsmith.components import STAGE_BASES, Component
+from indexsmith.data.market import Market
+from indexsmith.data.view import MarketView
+from indexsmith.definition.model import Resolved, component_params
+from indexsmith.definition.resolve import structure_params
+from indexsmith.engine import rank
+from indexsmith.frames import UNIVERSE_COLUMNS
+from indexsmith.plugin.manager import Plugins
+
+REVIEW_DATE = pd.Timestamp("2020-06-12")  # a session of the small demo market
+KIND = {base: kind for kind, base in STAGE_BASES.items()}
+
+
+def resolved(component: Component, plugins: Plugins | None = None) -> Resolved:
+    """The component as the engine holds it (registered under ``component-under-test``)."""
+    plugins = plugins or Plugins(autoload=False)
+    kind = next(KIND[base] for base in type(component).__mro__ if base in KIND)
+    entry = plugins.add(kind, "component-under-test", type(component), plugin_name="conformance-kit")
+    return Resolved(entry, component)
+
+
+def universe(view: MarketView) -> pd.DataFrame:
+    """Every listed security of a view, as a screen or ranking receives it."""
+    frame = view.securities.loc[:, list(UNIVERSE_COLUMNS)].copy()
+    frame["incumbent"] = False
+    return frame
+
+
+def ranked(view: MarketView) -> pd.DataFrame:
+    """The universe ranked by total company market cap with the engine's tie-break, as a
+    bucketing receives it."""
+    frame = universe(view)
+    frame["measure"] = view.company_market_cap(frame.index).to_numpy()
+    return rank(frame[frame["measure"] > 0])
+
+
+def members(view: MarketView, count: int = 60) -> pd.DataFrame:
+    """The largest ``count`` securities as an index's members (fraction 1)."""
+    frame = ranked(view).iloc[:count].copy()
+    frame["fraction"] = 1.0
+    frame["bucket"] = "all"
+    frame["note"] = ""
+    return frame
+
+
+class _Contract:
+    """Shared fixtures and checks of every stage."""
+
+    @pytest.fixture
+    def component(self) -> Component:
+        raise NotImplementedError("override the 'component' fixture with an instance of your component")
+
+    @pytest.fixture
+    def view(self, small_market: Market) -> MarketView:
+        return small_market.view(REVIEW_DATE)
+
+    def test_is_a_frozen_attrs_class_with_documented_params(self, component: Component) -> None:
+        assert attrs.has(type(component)), (
+            "components are attrs classes: decorate with @attrs.frozen(kw_only=True)"
+        )
+        for field in attrs.fields(typing.cast(Any, type(component))):
+            assert field.metadata.get("help"), f"parameter {field.name!r} has no metadata={{'help': ...}}"
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            component.conformance_probe = 1  # type: ignore[attr-defined]
+
+    def test_params_round_trip_through_a_definition(self, component: Component) -> None:
+        params = component_params(component)
+        again, problems = structure_params(type(component), params, "$.params")
+        assert not problems, problems
+        assert again == component
+
+
+class ScheduleContract(_Contract):
+    def test_reviews_follow_the_contract(self, component: Component, small_market: Market) -> None:
+        calendar = small_market.calendar
+        frame = component.reviews(calendar, dt.date(2019, 1, 1), dt.date(2021, 12, 31))  # type: ignore[attr-defined]
+        checked = contracts.check_reviews(resolved(component), frame)
+        for column in ("rank_date", "announcement_date", "effective_date"):
+            assert checked[column].map(calendar.is_session).all(), f"{column} holds a non-session"
+        assert (checked["effective_date"] >= pd.Timestamp("2019-01-01")).all()
+        assert (checked["effective_date"] <= pd.Timestamp("2021-12-31")).all()
+        again = component.reviews(calendar, dt.date(2019, 1, 1), dt.date(2021, 12, 31))  # type: ignore[attr-defined]
+        pd.testing.assert_frame_equal(contracts.check_reviews(resolved(component), again), checked)
+
+
+class ScreenContract(_Contract):
+    def test_reasons_follow_the_contract(self, component: Component, view: MarketView) -> None:
+        candidates = universe(view)
+        reasons = component.screen(view, candidates)  # type: ignore[attr-defined]
+        checked = contracts.check_reasons(resolved(component), reasons, candidates, "in the conformance kit")
+        failed = checked[checked.notna()]
+        assert all(isinstance(r, str) and r for r in failed), "a failing security needs a reason string"
+        again = component.screen(view, candidates)  # type: ignore[attr-defined]
+        pd.testing.assert_series_equal(again, reasons)
+
+    def test_screens_a_subset_alone(self, component: Component, view: MarketView) -> None:
+        candidates = universe(view).iloc[::7]
+        reasons = component.screen(view, candidates)  # type: ignore[attr-defined]
+        contracts.check_reasons(resolved(component), reasons, candidates, "on a subset")
+
+
+class RankingContract(_Contract):
+    def test_measure_follows_the_contract(self, component: Component, view: MarketView) -> None:
+        frame = universe(view)
+        frame = frame[view.company_market_cap(frame.index).to_numpy() > 0]
+        measure = component.measure(view, frame)  # type: ignore[attr-defined]
+        contracts.check_measure(resolved(component), measure, frame, "in the conformance kit")
+
+
+class BucketingContract(_Contract):
+    def test_buckets_follow_the_contract(
+        self, component: Component, view: MarketView, small_market: Market
+    ) -> None:
+        frame = ranked(view)
+        declared = tuple(component.bucket_names())  # type: ignore[attr-defined]
+        empty = pd.DataFrame(
+            {
+                "security_id": pd.Series(dtype=object),
+                "bucket": pd.Series(dtype=object),
+                "fraction": pd.Series(dtype=float),
+            }
+        )
+        first = component.assign(view, frame, empty)  # type: ignore[attr-defined]
+        first = contracts.check_buckets(resolved(component), first, frame, declared, "at a first review")
+        # A second review, a quarter later, sees the first as its previous assignment.
+        later = small_market.view(REVIEW_DATE + pd.Timedelta(days=91))
+        frame2 = ranked(later)
+        frame2["incumbent"] = frame2.index.isin(first["security_id"])
+        second = component.assign(later, frame2, first)  # type: ignore[attr-defined]
+        contracts.check_buckets(resolved(component), second, frame2, declared, "at a second review")
+
+
+class WeightingContract(_Contract):
+    def test_weights_follow_the_contract(self, component: Component, view: MarketView) -> None:
+        frame = members(view)
+        weights = component.weigh(view, frame)  # type: ignore[attr-defined]
+        checked = contracts.check_weights(resolved(component), weights, frame, "in the conformance kit")
+        assert abs(float(checked.sum()) - 1.0) <= contracts.WEIGHT_TOLERANCE
+        pd.testing.assert_series_equal(component.weigh(view, frame), weights)  # type: ignore[attr-defined]
+
+
+class CappingContract(_Contract):
+    def test_capped_weights_follow_the_contract(self, component: Component, view: MarketView) -> None:
+        frame = members(view)
+        cap = view.float_market_cap(frame.index)
+        weights = cap / cap.sum()
+        capped = component.cap(view, frame, weights)  # type: ignore[attr-defined]
+        contracts.check_weights(resolved(component), capped, frame, "in the conformance kit")

@@ -1,0 +1,146 @@
+"""compare, report and explain: the commands that answer the user's questions."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import indexsmith
+import pytest
+from click.testing import CliRunner
+from indexsmith import Market, Plugins
+from indexsmith.cli import cli
+from indexsmith.reporting.factsheet import CHARTS
+
+
+@pytest.fixture(scope="module")
+def built(demo: Market, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """demo-tiers on the small market, and demo-large alone from mid-2020."""
+    out = tmp_path_factory.mktemp("results")
+    indexsmith.build("demo-tiers", demo, plugins=Plugins(autoload=False)).write(out / "tiers")
+    import datetime as dt
+
+    indexsmith.build("demo-large", demo, plugins=Plugins(autoload=False), start=dt.date(2020, 6, 1)).write(
+        out / "late"
+    )
+    return out
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_compare_aligns_dates_and_exports(built: Path) -> None:
+    code, out, err = run("compare", str(built / "tiers"), str(built / "late"), "--format", "json")
+    assert code == 0, err
+    table = json.loads(out)
+    assert set(table) == {"demo-large", "demo-small", "demo-broad-equal", str(built / "late")}
+    assert "compared on the common dates 2020-06-19.." in err  # the later start decides
+    large = table["demo-large"]
+    assert large["constituents (last review)"] == 100
+    assert 0 < large["top-10 weight"] < 1
+    # The same index over the same dates gives the same statistics.
+    assert table[str(built / "late")]["total return"] == pytest.approx(large["total return"])
+    assert table["demo-small"]["weight overlap with demo-broad-equal"] > 0
+    code, csv, _ = run("compare", str(built / "tiers"), "--format", "csv")
+    assert csv.splitlines()[0] == "statistic,demo-broad-equal,demo-large,demo-small"
+
+
+def test_compare_names_a_missing_file(built: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(built / "tiers" / "demo-large", broken)
+    (broken / "levels.parquet").unlink()
+    code, _, err = run("compare", str(broken))
+    assert code == 1
+    assert err.strip() == (
+        f"error: result folder {broken} is missing levels.parquet — build it again with 'indexsmith build' "
+        "(an interrupted or older build leaves folders incomplete)"
+    )
+    code, _, err = run("compare", str(tmp_path / "nowhere"))
+    assert "does not exist" in err and code == 1
+
+
+def test_report_is_self_contained_and_deterministic(built: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.html", tmp_path / "b.html"
+    assert run("report", str(built / "tiers"), "--out", str(a))[0] == 0
+    assert run("report", str(built / "tiers"), "--out", str(b))[0] == 0
+    page = a.read_text(encoding="utf-8")
+    assert a.read_bytes() == b.read_bytes()
+    assert re.findall(r'data-chart="([a-z]+)"', page) == list(CHARTS)
+    assert page.count("<svg") == len(CHARTS)
+    assert "<script" not in page and not re.search(r'(src|href)="https?://', page)
+    for section in ("Summary", "Top-10 holdings at the last review", "Overlap at the last common review"):
+        assert section in page
+
+
+@pytest.mark.skipif(
+    not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="headless Chromium is not installed (Debian package 'chromium'); the factsheet test needs it",
+)
+def test_report_renders_in_headless_chromium(built: Path, tmp_path: Path) -> None:
+    page = tmp_path / "factsheet.html"
+    run("report", str(built / "tiers"), "--out", str(page))
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    dom = subprocess.run(
+        [str(browser), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert dom.count("<svg") == len(CHARTS)
+    shot = tmp_path / "factsheet.png"
+    subprocess.run(
+        [
+            str(browser),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--screenshot={shot}",
+            "--window-size=1200,4000",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.stat().st_size > 10_000
+
+
+def test_explain_a_member_and_bad_input(demo: Market, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD", "1")
+    from indexsmith.definition import load
+    from indexsmith.reporting.explain import explain
+
+    methodology = load("demo-tiers", Plugins(autoload=False))
+    import datetime as dt
+
+    ranked = indexsmith.build(methodology, demo, end=dt.date(2021, 6, 30), calculate=False)["demo-small"]
+    last = ranked.constituents[
+        ranked.constituents["effective_date"] == ranked.constituents["effective_date"].max()
+    ]
+    member = last.sort_values("rank").iloc[0]
+    lines = explain(methodology, demo, member["ticker"], dt.date(2021, 6, 30))
+    assert lines[0].startswith(f"{member['security_id']} ({member['ticker']}")
+    assert f"rank {member['rank']:,} of " in lines[2]
+    assert any(line.strip().startswith("bucket: small") for line in lines)
+    assert f"  demo-small: member, weight {member['weight']:.4%}" in lines
+    with pytest.raises(
+        indexsmith.DefinitionError, match=r"security 'S00001' is not in the market data .* did you mean"
+    ):
+        explain(methodology, demo, "S00001", dt.date(2021, 6, 30))
+    with pytest.raises(
+        indexsmith.DefinitionError, match=r"no review .* in force on 2018-01-01 .* try --date 2019-03-15"
+    ):
+        explain(methodology, demo, member["ticker"], dt.date(2018, 1, 1))
+
+
+def test_compare_finds_indices_below_a_folder(built: Path) -> None:
+    # The demo writes <out>/<family>/<index>/: compare <out> takes every index below it.
+    code, out, err = run("compare", str(built), "--format", "json")
+    assert code == 0, err
+    assert len(json.loads(out)) == 4

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from indexsmith import Market
 from indexsmith.calendars import get_calendar
 
 #: Real public market data beside the project root (../shared/data), when present.
@@ -80,3 +81,27 @@ def tiny_frames(
         }
     )
     return {"securities": securities, "prices": prices, "shares": share_rows}
+
+
+def tiny_market(closes, *, actions=(), dividends=(), **options) -> Market:  # type: ignore[no-untyped-def]
+    """A tiny market; ``actions`` rows are (day, security, action, fields...) with day the
+    session number from the first one; ``dividends`` rows are (day, security, amount, kind)."""
+    frames = tiny_frames(closes, **options)
+    days = frames["prices"]["date"].drop_duplicates().sort_values().reset_index(drop=True)
+    if actions:
+        rows = [dict(date=days[d], security_id=s, action=a, **fields) for d, s, a, fields in actions]
+        frames["corporate_actions"] = pd.DataFrame(rows)
+    if dividends:
+        frames["dividends"] = pd.DataFrame(
+            [
+                dict(ex_date=days[d], security_id=s, amount=amount, kind=kind)
+                for d, s, amount, kind in dividends
+            ]
+        )
+    for sid, values in closes.items():  # securities whose prices stop were delisted
+        last = max(i for i, v in enumerate(values) if v is not None)
+        if last < len(days) - 1:
+            frames["securities"].loc[frames["securities"]["security_id"] == sid, "delisting_date"] = days[
+                last
+            ]
+    return Market.from_frames(frames, source="tiny")

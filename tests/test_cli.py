@@ -46,7 +46,7 @@ def test_build_writes_each_index(data_dir: Path, tmp_path: Path) -> None:
     assert "demo-large: 12 reviews" in stdout
     assert sorted(p.name for p in out.iterdir()) == ["demo-broad-equal", "demo-large", "demo-small"]
     files = ["adjustments.parquet", "changes.parquet", "constituents.parquet", "exclusions.parquet"]
-    files += ["levels.parquet", "trades.parquet", "turnover.parquet"]
+    files += ["levels.parquet", "membership.parquet", "trades.parquet", "turnover.parquet"]
     assert sorted(p.name for p in (out / "demo-large").iterdir()) == sorted([*files, "run.json"])
     levels = pd.read_parquet(out / "demo-large" / "levels.parquet")
     assert list(levels.columns) == [
@@ -63,7 +63,14 @@ def test_build_writes_each_index(data_dir: Path, tmp_path: Path) -> None:
     assert (levels["net_total_return"] >= levels["price_return"] - 1e-9).all()
     constituents = pd.read_parquet(out / "demo-small" / "constituents.parquet")
     assert constituents.groupby("effective_date")["weight"].sum().round(12).eq(1).all()
-    assert constituents.groupby("effective_date")["company_id"].nunique().eq(200).all()
+    # 200 companies, less those chosen on the rank date that left the market before the
+    # effective date (a Russell-style tier replaces nobody between reviews).
+    counts = constituents.groupby("effective_date")["company_id"].nunique()
+    securities = pd.read_parquet(data_dir / "securities.parquet")
+    delisted = pd.to_datetime(securities["delisting_date"]).dropna()
+    reviews = constituents.drop_duplicates("effective_date").set_index("effective_date")["rank_date"]
+    quiet = [e for e, r in reviews.items() if not ((delisted > r) & (delisted <= e)).any()]
+    assert (counts <= 200).all() and counts.loc[quiet].eq(200).all() and counts.min() < 200
     info = json.loads((out / "demo-large" / "run.json").read_text())
     assert info["definition"]["family"]["index"][0]["id"] == "demo-large"
     assert info["data"]["fingerprint"].startswith("sha256:")
@@ -77,7 +84,7 @@ def test_plugins_json_lists_builtins_per_stage() -> None:
     assert code == 0
     rows = json.loads(out)
     stages = {kind for row in rows for kind in row["components"]}
-    assert stages == {"schedule", "screen", "ranking", "bucketing", "weighting", "capping"}
+    assert stages == {"schedule", "screen", "ranking", "bucketing", "weighting", "capping", "replacement"}
     weightings = next(r for r in rows if r["name"] == "indexsmith_plugins.weightings")
     assert weightings["distribution"] == "indexsmith"
     assert weightings["components"] == {"weighting": ["cap", "equal", "float-cap", "price", "style"]}

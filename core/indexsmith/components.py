@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUCKET_COLUMNS",
+    "HOLDINGS",
     "REVIEW_COLUMNS",
     "REVIEW_KINDS",
     "STAGES",
@@ -38,6 +39,7 @@ __all__ = [
     "Capping",
     "Component",
     "Ranking",
+    "Replacement",
     "Review",
     "Schedule",
     "Screen",
@@ -155,6 +157,21 @@ class Bucketing(Component):
     def assign(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
         raise NotImplementedError
 
+    def fill(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        """Optional: between reviews, keep every security of ``previous`` in its buckets and
+        fill the places members left by this bucketing's own rules (the next-ranked company,
+        a committee's choice), returning a frame like :meth:`assign`'s. Used by the
+        ``bucketing-rules`` replacement; the default cannot."""
+        raise NotImplementedError(f"{type(self).__name__} does not fill vacancies between reviews")
+
+
+#: How an index holds its members between reviews: ``weights`` — index shares are set from
+#: the target weights at a reference price and then held (equal, capped and custom
+#: weightings); ``shares`` — index shares are the members' float-adjusted shares (times
+#: any fraction), so weights move with prices and a review trades only what changed
+#: (cap-weighted indices, methodologies.md §6.1).
+HOLDINGS = ("weights", "shares")
+
 
 class Weighting(Component):
     """Turns an index's members into target weights.
@@ -162,11 +179,35 @@ class Weighting(Component):
     ``weigh`` receives the members (the ranked frame restricted to the index's buckets,
     with ``fraction`` summed over them) and returns a float Series aligned with
     ``members.index``: finite, non-negative and summing to 1 (within 1e-9).
+
+    ``holding`` declares how the index holds its members (see :data:`HOLDINGS`). A
+    weighting that holds ``shares`` implements :meth:`index_shares` instead of
+    :meth:`weigh`; its weights are the index shares times the rank-date close.
+
+    State across reviews: either method may return a frame instead of a Series — its
+    ``weight`` (or ``index_shares``) column is the result and every other column is state
+    the engine hands back at the index's next review as ``previous_<column>`` columns of
+    ``members`` (missing for securities that were not members). ``members["review"]``
+    says which kind of review it is (:data:`~indexsmith.frames.REVIEW_KINDS`, or
+    ``replacement`` between reviews).
     """
 
     kind = "weighting"
+    holding: ClassVar[str] = "weights"
 
-    def weigh(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
+    def weigh(self, view: MarketView, members: pd.DataFrame) -> pd.Series | pd.DataFrame:
+        if self.holding != "shares":
+            raise NotImplementedError
+        shares = self.index_shares(view, members)
+        if isinstance(shares, pd.DataFrame):
+            shares = shares["index_shares"]
+        value = shares * view.close(members.index)
+        return value / value.sum()
+
+    def index_shares(self, view: MarketView, members: pd.DataFrame) -> pd.Series | pd.DataFrame:
+        """For ``holding = "shares"``: the shares of each member the index holds (any
+        positive scale — the divisor absorbs it), e.g. shares outstanding x float factor x
+        fraction. Finite and non-negative."""
         raise NotImplementedError
 
 
@@ -180,6 +221,35 @@ class Capping(Component):
     kind = "capping"
 
     def cap(self, view: MarketView, members: pd.DataFrame, weights: pd.Series) -> pd.Series:
+        raise NotImplementedError
+
+
+class Replacement(Component):
+    """Fills the places that members leave between reviews (acquisitions, delistings,
+    bankruptcies), at the session they leave.
+
+    ``replace`` receives a view a few sessions before the deletion, the universe ranked
+    as at an additions review (members unscreened, non-members screened as candidates for
+    addition, with ``incumbent``), ``current`` — the family's assignment without the
+    securities that left — ``vacated`` — those securities' assignment rows — and the
+    family's bucketing component. It returns the new assignment (the columns of a
+    bucketing's), keeping every security of ``current``; the engine checks it with the
+    bucketing's contract. Returning ``current`` unchanged leaves the places empty; a policy
+    that never fills places sets ``fills = False`` and is not called at all (the engine then
+    skips ranking the market at every deletion).
+    """
+
+    kind = "replacement"
+    fills: ClassVar[bool] = True
+
+    def replace(
+        self,
+        view: MarketView,
+        ranked: pd.DataFrame,
+        current: pd.DataFrame,
+        vacated: pd.DataFrame,
+        bucketing: Bucketing,
+    ) -> pd.DataFrame:
         raise NotImplementedError
 
 
@@ -203,6 +273,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("bucketing", Bucketing, "indexsmith_register_bucketings", "Bucketings"),
     Stage("weighting", Weighting, "indexsmith_register_weightings", "Weightings"),
     Stage("capping", Capping, "indexsmith_register_cappings", "Cappings"),
+    Stage("replacement", Replacement, "indexsmith_register_replacements", "Replacements"),
 )
 #: Stage name -> base class, in pipeline order.
 STAGE_BASES: dict[str, type[Component]] = {stage.kind: stage.base for stage in STAGES}

@@ -46,6 +46,41 @@ def _fail(resolved: Resolved, when: Review | str, what: str) -> ComponentError:
     )
 
 
+def broke(resolved: Resolved, when: Review | str, what: str) -> ComponentError:
+    """The error of a component that broke its stage contract (for checks made elsewhere)."""
+    return _fail(resolved, when, what)
+
+
+def split_state(
+    resolved: Resolved, result: object, key: str, frame: pd.DataFrame, when: Review | str
+) -> tuple[object, pd.DataFrame]:
+    """A weighting's result and its state: a Series is the result with no state; a frame's
+    ``key`` column is the result and its other columns are state (aligned with ``frame``)."""
+    if isinstance(result, pd.DataFrame):
+        if key not in result.columns:
+            raise _fail(resolved, when, f"returned a frame without a '{key}' column")
+        if not result.index.equals(frame.index):
+            raise _fail(
+                resolved,
+                when,
+                "the result is not aligned with its input rows (rows dropped, added or reordered)",
+            )
+        return result[key], result.drop(columns=[key])
+    return result, pd.DataFrame(index=frame.index)
+
+
+def check_shares(resolved: Resolved, shares: object, members: pd.DataFrame, when: Review | str) -> pd.Series:
+    """Index shares: finite, non-negative, not all zero."""
+    values = _finite_series(resolved, shares, members, when, "index shares of", "index shares must be finite")
+    array = values.to_numpy()
+    if len(array) and (array < 0).any():
+        sid = values.index[array < 0][0]
+        raise _fail(resolved, when, f"index shares of {sid} are {values[sid]:.6g}; index shares must be >= 0")
+    if len(array) and not (array > 0).any():
+        raise _fail(resolved, when, "every member has zero index shares")
+    return values
+
+
 def check_reviews(resolved: Resolved, reviews: object) -> pd.DataFrame:
     when = "building the review schedule"
     if not isinstance(reviews, pd.DataFrame):

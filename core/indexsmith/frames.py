@@ -9,6 +9,7 @@ module holds no state and imports nothing of indexsmith.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,15 @@ UNIVERSE_COLUMNS = (
 
 #: What every constituent row records about its security on the rank date, so that
 #: analytics (valuation, size, capacity) need only the result folder.
-FACT_COLUMNS = ("company_market_cap", "float_market_cap", "ttm_net_income", "book_equity", "adv")
+FACT_COLUMNS = (
+    "company_market_cap",
+    "float_market_cap",
+    "ttm_net_income",
+    "book_equity",
+    "adv",
+    "shares_outstanding",
+    "float_factor",
+)
 
 #: ``constituents.parquet``: one row per member and review.
 CONSTITUENT_COLUMNS = (
@@ -57,14 +66,27 @@ CONSTITUENT_COLUMNS = (
     "bucket",
     "fraction",
     "weight",
+    "target_shares",
     "index_shares",
     *FACT_COLUMNS,
     "change",
     "reason",
     "note",
 )
-#: ``changes.parquet``: additions and deletions with their reasons.
-CHANGE_COLUMNS = ("rank_date", "effective_date", "security_id", "ticker", "change", "reason")
+#: ``changes.parquet``: additions and deletions with their reasons, at reviews and between
+#: them (``review`` is the kind: a review's, or ``replacement`` / ``deletion``).
+CHANGE_COLUMNS = (
+    "rank_date",
+    "announcement_date",
+    "effective_date",
+    "review",
+    "security_id",
+    "ticker",
+    "change",
+    "reason",
+)
+#: ``membership.parquet``: one row per continuous membership interval.
+MEMBERSHIP_COLUMNS = ("security_id", "company_id", "entry_date", "exit_date", "entry_reason", "exit_reason")
 #: ``exclusions.parquet``: which screen removed which security at each review.
 EXCLUSION_COLUMNS = ("rank_date", "security_id", "ticker", "screen", "reason")
 #: ``levels.parquet`` (``net_of_costs`` only when a cost model or a fee is set).
@@ -77,8 +99,10 @@ LEVEL_COLUMNS = (
     "market_value",
     "net_of_costs",
 )
-#: ``turnover.parquet``: one row per review.
-TURNOVER_COLUMNS = ("effective_date", "review", "one_way", "two_way", "cost")
+#: What one-way turnover is attributed to (see :mod:`indexsmith.calculation.turnover`).
+TURNOVER_CAUSES = ("additions_deletions", "replacements", "share_float", "fractions", "reweighting")
+#: ``turnover.parquet``: one row per review and per change between reviews.
+TURNOVER_COLUMNS = ("effective_date", "review", "one_way", "two_way", "cost", *TURNOVER_CAUSES)
 #: ``trades.parquet``: one row per security traded at a review.
 TRADE_COLUMNS = (
     "effective_date",
@@ -99,7 +123,7 @@ def isin(values: Iterable[str], pool: Iterable[str]) -> np.ndarray:
     pandas' Arrow-backed strings test membership one Python object at a time (tens of
     milliseconds for a few thousand ids); hashing plain object arrays is ~30x faster, and
     the engine does this for every review and index."""
-    pool_array = np.asarray(pool if not isinstance(pool, (set, dict)) else list(pool), dtype=object)
+    pool_array = np.asarray(list(pool) if isinstance(pool, (AbstractSet, dict)) else pool, dtype=object)
     return pd.Index(np.asarray(values, dtype=object), dtype=object).isin(pool_array)
 
 

@@ -154,6 +154,23 @@ def indexsmith_register_cappings(register: Register) -> None:
     """
 
 
+# -- replacement -------------------------------------------------------------------------
+
+
+@hookspec
+def indexsmith_register_replacements(register: Register) -> None:
+    """Register replacement policies.
+
+    A replacement fills the places members leave between reviews (see
+    :class:`indexsmith.components.Replacement`); a family names one in its definition
+    (``replacement = { use = "..." }``; ``none`` by default).
+
+    :param register: call ``register(name, cls, aliases=())`` for each replacement class.
+
+    .. versionadded:: 0.2
+    """
+
+
 # == definitions =========================================================================
 
 

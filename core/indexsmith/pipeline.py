@@ -42,7 +42,7 @@ from indexsmith.data.sources import load_market
 from indexsmith.definition.model import FamilyDefinition, IndexDefinition, Methodology
 from indexsmith.definition.resolve import load as load_definition
 from indexsmith.plugin.manager import Plugins
-from indexsmith.results.assemble import assemble
+from indexsmith.results.assemble import assemble, attach
 from indexsmith.results.model import BuildResult
 from indexsmith.results.store import write_build
 
@@ -81,17 +81,23 @@ def build(
     """
     methodology = resolve_definition(definition, plugins)
     market = open_market(market, methodology.definition.calendar)
-    reviews = engine.run(methodology, market, start=start, end=end, progress=progress)
-    result = assemble(methodology, market, reviews)
+    run = engine.run(methodology, market, start=start, end=end, progress=progress)
+    result = assemble(methodology, market, run)
     if not calculate:
         return result
     indices = {}
     for index in methodology.indices:
         built = result[index.spec.id]
-        indices[index.spec.id] = built.with_calculation(
-            calculate_index(built.constituents, market, index.calculation)
+        calculation = calculate_index(
+            built.constituents,
+            market,
+            index.calculation,
+            between=built.between,
+            spin_off_drops=run.spin_off_drops,
+            index_id=index.spec.id,
         )
-    return BuildResult(result.family_id, indices)
+        indices[index.spec.id] = attach(built, calculation, market)
+    return attrs.evolve(result, indices=indices)
 
 
 # -- running many builds ---------------------------------------------------------------------

@@ -395,6 +395,29 @@ class TopWithBuffer(Bucketing):
         )
         return out
 
+    def fill(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        """Every member stays (with its note, so a buffer used once stays used); the places
+        below ``count`` go to the largest non-members, within ``max_per_sector``."""
+        kept = previous[previous["bucket"] == self.name]
+        held = set(view.company_of.reindex(kept["security_id"]))
+        companies = ranked.drop_duplicates("company_id")
+        sector_count = companies[companies["company_id"].isin(held)]["sector"].value_counts().to_dict()
+        vacancies = self.count - len(held)
+        chosen = []
+        for company, sector in companies[["company_id", "sector"]].itertuples(index=False):
+            if vacancies <= 0:
+                break
+            if company in held:
+                continue
+            if self.max_per_sector is not None and sector_count.get(sector, 0) >= self.max_per_sector:
+                continue
+            chosen.append(company)
+            sector_count[sector] = sector_count.get(sector, 0) + 1
+            vacancies -= 1
+        added = assignment(ranked.index[isin(ranked["company_id"], chosen)], self.name)
+        added["note"] = ""
+        return pd.concat([previous, added], ignore_index=True)
+
 
 @attrs.frozen(kw_only=True)
 class Everything(Bucketing):

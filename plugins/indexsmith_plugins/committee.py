@@ -129,6 +129,14 @@ class CommitteeTier:
             "(S&P targets: 500 [0, 85], 400 [85, 93], 600 [93, 99])"
         },
     )
+    min_float_cap_fraction: float | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([attrs.validators.gt(0), attrs.validators.le(1)]),
+        metadata={
+            "help": "a company added from outside the family needs a line whose float-adjusted cap is at least "
+            "this fraction of the range minimum (S&P: 0.5, §3.2); none if omitted"
+        },
+    )
     retain_fraction: float | None = attrs.field(
         default=None,
         validator=attrs.validators.optional([attrs.validators.gt(0), attrs.validators.le(1)]),
@@ -265,6 +273,10 @@ class CommitteeSelection(Bucketing):
         # Plain dicts and lists from here: the loops below look companies up one at a time.
         cap_of = cap.to_dict()
         sector_of = sector.to_dict()
+        float_cap_of: dict[str, float] = {}
+        if any(t.min_float_cap_fraction is not None for t in self.indices):
+            line_cap = view.float_market_cap(ranked.index)
+            float_cap_of = line_cap.groupby(ranked["company_id"]).max().to_dict()
         order = list(cap.index)
         placed: dict[str, str] = {}
         notes: dict[str, str] = {}
@@ -303,6 +315,9 @@ class CommitteeSelection(Bucketing):
                 c for c, by in released.items() if by in higher and c not in placed and cap_of[c] <= high
             ]
             moving = set(movers)
+            if tier.min_float_cap_fraction is not None and np.isfinite(low):
+                floor = tier.min_float_cap_fraction * low
+                free = [c for c in free if member_of.get(c) is not None or float_cap_of.get(c, 0.0) >= floor]
             candidates = movers + [c for c in free if low <= cap_of[c] <= high and c not in moving]
             below = (
                 [c for c in free if cap_of[c] < low and released.get(c) != tier.name and c not in moving]
@@ -335,6 +350,15 @@ class CommitteeSelection(Bucketing):
         out = assignment(chosen_ids.index, chosen_ids["company_id"].map(buckets).to_numpy())
         out["note"] = [notes.get(company, "") for company in chosen_ids["company_id"]]
         return out
+
+    def fill(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        """Between reviews: every member stays; the places left go by the committee's rules
+        (largest eligible company in range, sector balance, migrations from a lower index
+        whose places are filled in turn). Continued-membership releases and the overrides
+        file act at reviews only."""
+        tiers = tuple(attrs.evolve(tier, retain_fraction=None) for tier in self.indices)
+        rules = attrs.evolve(self, overrides=None, indices=tiers)  # type: ignore[arg-type]
+        return rules.assign(view, ranked, previous)
 
     @staticmethod
     def _range(

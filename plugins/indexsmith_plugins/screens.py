@@ -25,10 +25,14 @@ def reasons_for(failed: pd.Series, text: Callable[[pd.Series], pd.Series]) -> pd
     (usually many) securities that pass.
     """
     failed = failed.fillna(True).astype(bool)
-    out = pd.Series(None, index=failed.index, dtype=object)
-    if failed.any():
-        out[failed] = text(failed).astype(object)
-    return out
+    mask = failed.to_numpy()
+    values = np.full(len(mask), None, dtype=object)
+    if mask.any():
+        result = text(failed)
+        if isinstance(result, pd.Series):
+            result = result.reindex(failed.index[mask])
+        values[mask] = np.asarray(result, dtype=object)
+    return pd.Series(values, index=failed.index, dtype=object)
 
 
 def dollars(amount: float) -> str:
@@ -350,6 +354,46 @@ class CapRangeTable(Screen):
 
 
 @attrs.frozen(kw_only=True)
+class ShareClass(Screen):
+    """One line per company: of a company's candidate lines keep the most liquid (highest
+    average daily dollar volume over ``sessions``) or the largest (float-adjusted cap);
+    ties go to the lower security id. A Dow-style average holds one line of each company."""
+
+    choose: str = attrs.field(
+        default="most-liquid",
+        validator=attrs.validators.in_(["most-liquid", "largest"]),
+        metadata={"help": "most-liquid (dollar volume) or largest (float-adjusted cap)"},
+    )
+    sessions: int = attrs.field(
+        default=63, validator=attrs.validators.gt(0), metadata={"help": "sessions of average dollar volume"}
+    )
+
+    def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
+        ids = candidates.index
+        if self.choose == "most-liquid":
+            score = view.average_dollar_volume(ids, self.sessions)
+            what = "more liquid"
+        else:
+            score = view.float_market_cap(ids)
+            what = "larger"
+        frame = pd.DataFrame(
+            {"company": candidates["company_id"].to_numpy(), "score": score.fillna(-np.inf).to_numpy()},
+            index=ids,
+        )
+        order = np.lexsort(
+            (ids.to_numpy(dtype=str), -frame["score"].to_numpy(), frame["company"].to_numpy(dtype=str))
+        )
+        ranked = frame.iloc[order]
+        best = ranked[~ranked["company"].duplicated()]
+        chosen = pd.Series(best.index, index=best["company"].to_numpy())
+        keep = pd.Series(frame["company"].map(chosen).to_numpy(), index=ids)
+        return reasons_for(
+            pd.Series(keep.to_numpy() != ids.to_numpy(), index=ids),
+            lambda bad: "another line of its company, " + keep[bad] + f", is {what}",
+        )
+
+
+@attrs.frozen(kw_only=True)
 class SecurityList(Screen):
     """Explicit lists of security ids to keep (all if omitted) and to remove."""
 
@@ -382,3 +426,4 @@ def indexsmith_register_screens(register: Register) -> None:
     register("sectors", Sectors)
     register("cap-range-table", CapRangeTable)
     register("security-list", SecurityList)
+    register("share-class", ShareClass)

@@ -1,7 +1,11 @@
-"""Weightings: cap, float-adjusted cap, equal and price weights.
+"""Weightings: cap, float-adjusted cap, equal, price and style weights.
 
 Members arrive with ``fraction`` (the share of the security an index holds, below 1 when
-a bucketing splits it between indices); weights scale with it.
+a bucketing splits it between indices); weights scale with it. Cap, float-cap and style
+weightings hold shares (``holding = "shares"``): the index holds the members' shares
+(float-adjusted, times the fraction and the style share), so weights move with prices
+between reviews and a review trades only what changed. Equal and price weightings set
+weights that the calculation turns into index shares at the reference price.
 """
 
 from __future__ import annotations
@@ -20,18 +24,29 @@ def normalise(raw: pd.Series) -> pd.Series:
 
 @attrs.frozen(kw_only=True)
 class CapWeight(Weighting):
-    """Weight by security market cap (close x shares outstanding)."""
+    """Weight by security market cap (close x shares outstanding): the index holds every
+    share outstanding (times the fraction)."""
 
-    def weigh(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
-        return normalise(view.market_cap(members.index) * members["fraction"])
+    holding: ClassVar[str] = "shares"
+
+    def index_shares(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
+        return view.shares_outstanding(members.index) * members["fraction"]
 
 
 @attrs.frozen(kw_only=True)
 class FloatCapWeight(Weighting):
-    """Weight by float-adjusted market cap (close x shares x float factor)."""
+    """Weight by float-adjusted market cap (close x shares x float factor): the index holds
+    the float-adjusted shares (times the fraction)."""
 
-    def weigh(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
-        return normalise(view.float_market_cap(members.index) * members["fraction"])
+    holding: ClassVar[str] = "shares"
+
+    def index_shares(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
+        return float_shares(view, members.index) * members["fraction"]
+
+
+def float_shares(view: MarketView, ids: pd.Index) -> pd.Series:
+    """Float-adjusted shares: shares outstanding x float factor."""
+    return view.shares_outstanding(ids) * view.float_factor(ids)
 
 
 @attrs.frozen(kw_only=True)
@@ -134,10 +149,15 @@ def value_share(cvs: pd.Series, cap: pd.Series, split_zone: float) -> pd.Series:
 
 @attrs.frozen(kw_only=True)
 class StyleWeight(Weighting):
-    """Russell-style value or growth index over the members of a parent index (§1.9):
-    float-cap weights times each stock's value share ``v`` (value) or ``1 - v`` (growth),
-    so value + growth = parent. Scores are computed among the index's own members (the
-    parent universe). Stocks wholly in the other style get weight 0 and are left out.
+    """Russell-style value or growth index over the members of a parent index (§1.9): the
+    index holds float-adjusted shares times each stock's value share ``v`` (value) or
+    ``1 - v`` (growth), so value + growth = parent. Scores are computed among the index's own
+    members (the parent universe). Stocks wholly in the other style get weight 0 and are
+    left out.
+
+    Style is set at reconstitution (§1.9): between reconstitutions (IPO additions,
+    rebalances) members keep their split and only newcomers get one; at a reconstitution a
+    member whose composite value score moved by less than ``cvs_band`` keeps its split.
     """
 
     style: str = attrs.field(
@@ -148,11 +168,41 @@ class StyleWeight(Weighting):
         validator=[attrs.validators.ge(0), attrs.validators.le(1)],
         metadata={"help": "share of parent cap split between both styles, centred on the median CVS [U]"},
     )
+    cvs_band: float = attrs.field(
+        default=0.10,
+        validator=attrs.validators.ge(0),
+        metadata={
+            "help": "at a reconstitution a member keeps its split while its CVS moved by less than this (§1.9 "
+            "±0.10 [S]; 0 recomputes every split)"
+        },
+    )
 
-    def weigh(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
-        fmc = view.float_market_cap(members.index) * members["fraction"]
-        v = value_share(style_scores(view, members)["cvs"], fmc, self.split_zone)
-        return normalise(fmc * (v if self.style == "value" else 1.0 - v))
+    holding: ClassVar[str] = "shares"
+
+    def index_shares(self, view: MarketView, members: pd.DataFrame) -> pd.DataFrame:
+        shares = float_shares(view, members.index) * members["fraction"]
+        cvs = style_scores(view, members)["cvs"]
+        v = value_share(cvs, shares * view.close(members.index), self.split_zone)
+        previous_v = members.get("previous_value_share", pd.Series(np.nan, index=members.index))
+        previous_cvs = members.get("previous_cvs", pd.Series(np.nan, index=members.index))
+        known = previous_v.notna().to_numpy()
+        review = (
+            members["review"] if "review" in members else pd.Series("reconstitution", index=members.index)
+        )
+        if (review == "reconstitution").all():
+            keep = known & (np.abs(cvs - previous_cvs) < self.cvs_band).to_numpy()
+        else:
+            keep = known
+            cvs = cvs.where(~known, previous_cvs)
+        v = v.where(~keep, previous_v)
+        return pd.DataFrame(
+            {
+                "index_shares": shares * (v if self.style == "value" else 1.0 - v),
+                "value_share": v,
+                "cvs": cvs,
+            },
+            index=members.index,
+        )
 
 
 @hookimpl

@@ -11,31 +11,7 @@ from hypothesis import strategies as st
 from indexsmith import DataError, Market
 from indexsmith.calculation import CalculationOptions, calculate
 
-from tests.support import tiny_frames
-
-
-def market(closes, *, actions=(), dividends=(), **options) -> Market:  # type: ignore[no-untyped-def]
-    """A tiny market; ``actions`` rows are (day, security, action, fields...) with day the
-    session number from the first one; ``dividends`` rows are (day, security, amount, kind)."""
-    frames = tiny_frames(closes, **options)
-    days = frames["prices"]["date"].drop_duplicates().sort_values().reset_index(drop=True)
-    if actions:
-        rows = [dict(date=days[d], security_id=s, action=a, **fields) for d, s, a, fields in actions]
-        frames["corporate_actions"] = pd.DataFrame(rows)
-    if dividends:
-        frames["dividends"] = pd.DataFrame(
-            [
-                dict(ex_date=days[d], security_id=s, amount=amount, kind=kind)
-                for d, s, amount, kind in dividends
-            ]
-        )
-    for sid, values in closes.items():  # securities whose prices stop were delisted
-        last = max(i for i, v in enumerate(values) if v is not None)
-        if last < len(days) - 1:
-            frames["securities"].loc[frames["securities"]["security_id"] == sid, "delisting_date"] = days[
-                last
-            ]
-    return Market.from_frames(frames, source="tiny")
+from tests.support import tiny_market as market
 
 
 def members(market: Market, reviews: dict[int, dict[str, float]]) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from indexsmith.testing import (
     BucketingContract,
     CappingContract,
     RankingContract,
+    ReplacementContract,
     ScheduleContract,
     ScreenContract,
     WeightingContract,
@@ -45,6 +46,7 @@ BUILT_INS: dict[str, dict[str, dict[str, Any]]] = {
         "sectors": {"exclude": ["Financials"]},
         "security-list": {"exclude": ["S000001"]},
         "security-types": {"include": ["common", "REIT"]},
+        "share-class": {},
     },
     "ranking": {"company-market-cap": {}, "float-market-cap": {}, "field": {"field": "book_to_price"}},
     "bucketing": {
@@ -73,6 +75,7 @@ BUILT_INS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "weighting": {"cap": {}, "equal": {}, "float-cap": {}, "price": {}, "style": {"style": "growth"}},
     "capping": {"sector": {"max_weight": 0.4}, "single-name": {"max_weight": 0.05}, "two-level": {}},
+    "replacement": {"none": {}, "next-ranked": {}, "bucketing-rules": {}},
 }
 
 
@@ -115,3 +118,7 @@ class TestWeightings(WeightingContract):
 
 class TestCappings(CappingContract):
     component = params("capping")
+
+
+class TestReplacements(ReplacementContract):
+    component = params("replacement")

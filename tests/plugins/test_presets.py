@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import indexsmith
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -108,8 +109,42 @@ def test_crsp_style_packeting_lowers_turnover(full_market: Market) -> None:
     assert ((split["fraction"] > 0) & (split["fraction"] < 1)).any()  # some companies straddle
 
 
-def test_sp_style_targets_overlap_and_addition_rules(full_market: Market) -> None:
-    result = indexsmith.build("sp-us-style", full_market, start=START, calculate=False)
+@pytest.fixture(scope="module")
+def sp(full_market: Market) -> indexsmith.BuildResult:
+    return indexsmith.build("sp-us-style", full_market, start=START)
+
+
+@pytest.fixture(scope="module")
+def ndx(full_market: Market) -> indexsmith.IndexResult:
+    return indexsmith.build("nasdaq-100-style", full_market, start=START)["nasdaq-100-style"]
+
+
+@pytest.fixture(scope="module")
+def dow(full_market: Market) -> indexsmith.IndexResult:
+    return indexsmith.build("dow-30-style", full_market, start=START)["dow-30-style"]
+
+
+def companies_held(result: indexsmith.IndexResult, market: Market) -> pd.Series:
+    """Companies held on every session from the first after the base date, from the
+    membership intervals (a spun-off company held until it is dropped is not counted)."""
+    intervals = result.membership[~result.membership["entry_reason"].fillna("").str.startswith("spin-off")]
+    sessions = market.sessions
+    lo = sessions.searchsorted(intervals["entry_date"])
+    hi = np.where(
+        intervals["exit_date"].isna(),
+        len(sessions),
+        sessions.searchsorted(intervals["exit_date"].fillna(sessions[-1])),
+    )
+    codes, names = pd.factorize(intervals["company_id"])
+    held = np.zeros((len(names), len(sessions)), dtype=bool)
+    for c, a, b in zip(codes, lo, hi, strict=True):
+        held[c, a:b] = True
+    first = int(sessions.searchsorted(result.levels["date"].iloc[1]))
+    return pd.Series(held.sum(axis=0)[first:], index=sessions[first:])
+
+
+def test_sp_style_targets_overlap_and_addition_rules(sp: indexsmith.BuildResult, full_market: Market) -> None:
+    result = sp
     sets = {}
     for index_id, target in (
         ("sp-500-style", 500),
@@ -137,15 +172,62 @@ def test_sp_style_targets_overlap_and_addition_rules(full_market: Market) -> Non
         assert (view.sessions_listed(ids) >= 252).all()
 
 
-def test_nasdaq_and_dow_style(full_market: Market) -> None:
-    ndx = indexsmith.build("nasdaq-100-style", full_market, start=START)["nasdaq-100-style"]
+def test_nasdaq_and_dow_style(ndx: indexsmith.IndexResult, dow: indexsmith.IndexResult) -> None:
     levels = ndx.levels
     assert levels["date"].iloc[0] == ndx.constituents["effective_date"].min()
     assert levels["price_return"].notna().all() and (levels["divisor"] > 0).all()
-    ndx = ndx.constituents
-    assert companies(ndx[ndx["review"] == "reconstitution"]).eq(100).all()
-    assert set(ndx["review"]) == {"reconstitution", "rebalance"}
-    assert not (ndx["sector"] == "Financials").any()
-    assert ndx["weight"].max() <= 0.24 + 1e-9
-    dow = indexsmith.build("dow-30-style", full_market, start=START)["dow-30-style"].constituents
-    assert companies(dow).eq(30).all()
+    c = ndx.constituents
+    assert companies(c[c["review"] == "reconstitution"]).eq(100).all()
+    assert set(c["review"]) == {"reconstitution", "rebalance"}
+    assert not (c["sector"] == "Financials").any()
+    assert c["weight"].max() <= 0.24 + 1e-9
+    assert companies(dow.constituents).eq(30).all()
+    # One line per company: the most liquid.
+    assert dow.constituents.groupby("effective_date")["security_id"].nunique().eq(30).all()
+
+
+def test_fixed_count_presets_hold_their_count_every_session(
+    sp: indexsmith.BuildResult, ndx: indexsmith.IndexResult, dow: indexsmith.IndexResult, full_market: Market
+) -> None:
+    # Members that leave the market are replaced at the same close (S&P-style committee
+    # rules with migrations, Nasdaq-100-style next-ranked, Dow-style next-ranked within the
+    # sector limit): the count holds on every session, not only on review dates.
+    targets = {"sp-500-style": 500, "sp-400-style": 400, "sp-600-style": 600, "sp-100-style": 100}
+    results = {**{k: sp[k] for k in targets}, "nasdaq-100-style": ndx, "dow-30-style": dow}
+    targets.update({"nasdaq-100-style": 100, "dow-30-style": 30})
+    for index_id, result in results.items():
+        counts = companies_held(result, full_market)
+        assert counts.min() == counts.max() == targets[index_id], index_id
+        assert len(counts) > 2000  # every session from 2015
+    replacements = sp["sp-500-style"].changes.query("review == 'replacement' and change == 'addition'")
+    assert replacements.groupby(replacements["effective_date"].dt.year).size().min() > 5
+
+
+def test_nasdaq_style_buffer_keeps_a_company_only_once(ndx: indexsmith.IndexResult) -> None:
+    # §5.2: incumbents ranked 101-125 stay only if the buffer did not already keep them at
+    # the previous annual reconstitution (the quarterly rebalances in between carry the note).
+    c = ndx.constituents[ndx.constituents["review"] == "reconstitution"]
+    kept = c[c["note"].fillna("").str.startswith("kept by the incumbent buffer")]
+    by_year = kept.groupby("effective_date")["company_id"].agg(set).sort_index()
+    assert len(by_year) >= 5 and sum(len(v) for v in by_year) > 5
+    for before, after in zip(by_year.iloc[:-1], by_year.iloc[1:], strict=True):
+        assert not before & after
+
+
+def test_cap_weighted_presets_trade_only_what_changed(
+    russell: indexsmith.BuildResult, sp: indexsmith.BuildResult
+) -> None:
+    # Holding float-adjusted shares, a review never reweights a retained member: turnover is
+    # additions and deletions, replacements, share/float and fraction changes only.
+    for result in (
+        *(russell[i] for i in russell.indices),
+        *(sp[i] for i in ("sp-500-style", "sp-400-style", "sp-600-style", "sp-1500-style")),
+    ):
+        turnover = result.calculation.turnover.dropna(subset=["one_way"])
+        assert turnover["reweighting"].abs().max() <= 1e-9, result.index_id
+        parts = turnover[
+            ["additions_deletions", "replacements", "share_float", "fractions", "reweighting"]
+        ].sum(axis=1)
+        assert (parts - turnover["one_way"]).abs().max() <= 1e-12
+    # The equal-weight and capped indices do reweight.
+    assert sp["sp-500-equal-weight-style"].calculation.turnover["reweighting"].sum() > 0.5

@@ -13,6 +13,11 @@ import pandas as pd
 from indexsmith.data.market import Market
 from indexsmith.errors import DataError, Problem
 
+#: The order actions of one security dated on one session are applied in: the ex-date
+#: adjustments before the open (special dividend, spin-off, split, each on a share held
+#: before the open), then the exits after the close.
+ACTION_ORDER = ("special-dividend", "spin-off", "split", "cash-acquisition", "stock-acquisition", "delisting")
+
 
 def corporate_events(market: Market) -> pd.DataFrame:
     """Corporate actions and special dividends as events keyed by session and position."""
@@ -49,7 +54,9 @@ def corporate_events(market: Market) -> pd.DataFrame:
     events = pd.concat(frames, ignore_index=True)
     events["session"] = market.sessions.searchsorted(pd.DatetimeIndex(events["date"]))
     events["pos"] = ids.get_indexer(events["security_id"])
-    return events.sort_values(["session", "pos", "action"], kind="stable").reset_index(drop=True)
+    events["order"] = events["action"].map({a: i for i, a in enumerate(ACTION_ORDER)})
+    events = events.sort_values(["session", "pos", "order"], kind="stable").drop(columns="order")
+    return events.reset_index(drop=True)
 
 
 class Events:
@@ -62,6 +69,8 @@ class Events:
         self.sessions = sessions
         self.ids = ids
         events = corporate_events(market)
+        splits = events[(events["action"] == "split") & (events["pos"] >= 0) & (events["session"] <= last)]
+        self._splits = splits[["session", "pos", "ratio"]].reset_index(drop=True)
         events = events[(events["session"] > first) & (events["session"] <= last) & (events["pos"] >= 0)]
         self.frame = events.reset_index(drop=True)
         self.n_ids = len(ids)
@@ -90,6 +99,20 @@ class Events:
             for c in ("security_id", "action", "ratio", "cash", "other", "reason", "pos")
         }
         self._act = collections.namedtuple("Act", list(self._columns))  # type: ignore[misc]
+
+    def split_factor(self, after: int, upto: int, positions: np.ndarray) -> np.ndarray:
+        """Product of the split ratios of each position with ex-dates in ``(after, upto]``:
+        a close of session ``after`` divided by it is comparable with one of ``upto``."""
+        splits = self._splits
+        factor = np.ones(len(positions))
+        if not len(splits) or upto <= after:
+            return factor
+        inside = splits[(splits["session"] > after) & (splits["session"] <= upto)]
+        if inside.empty:
+            return factor
+        by_position = inside.groupby("pos")["ratio"].prod()
+        found = by_position.reindex(positions).to_numpy(dtype=float)
+        return np.where(np.isnan(found), 1.0, found)
 
     def action_sessions(self) -> set[Any]:
         """Sessions with an adjustment before the open (splits, special dividends, spin-offs)."""

@@ -11,14 +11,18 @@ from indexsmith.errors import DataError, Problem
 
 
 class Book:
-    """Holdings of the index: market positions and index shares, kept in step."""
+    """Holdings of the index: market positions, index shares and, beside them, the
+    float-adjusted shares each holding was last set from (``fs``), kept in step. For an
+    index that holds shares ``q / fs`` is the member's fraction (packets, style share)."""
 
     def __init__(self) -> None:
         self.pos = np.zeros(0, dtype=np.int64)
         self.q = np.zeros(0)
+        self.fs = np.zeros(0)
 
-    def set(self, pos: np.ndarray, q: np.ndarray) -> None:
+    def set(self, pos: np.ndarray, q: np.ndarray, fs: np.ndarray | None = None) -> None:
         self.pos, self.q = pos.astype(np.int64), q.astype(float)
+        self.fs = (fs if fs is not None else q).astype(float)
 
     def index_of(self, position: int) -> int:
         hit = np.flatnonzero(self.pos == position)
@@ -27,14 +31,22 @@ class Book:
     def drop(self, i: int) -> None:
         self.pos = np.delete(self.pos, i)
         self.q = np.delete(self.q, i)
+        self.fs = np.delete(self.fs, i)
 
-    def add(self, position: int, shares: float) -> None:
+    def add(self, position: int, shares: float, float_shares: float | None = None) -> None:
         i = self.index_of(position)
         if i >= 0:
             self.q[i] += shares
+            self.fs[i] += shares if float_shares is None else float_shares
         else:
             self.pos = np.append(self.pos, position)
             self.q = np.append(self.q, shares)
+            self.fs = np.append(self.fs, shares if float_shares is None else float_shares)
+
+    def scale(self, i: int, ratio: float) -> None:
+        """A split or reverse split: index shares and float shares scale together."""
+        self.q[i] *= ratio
+        self.fs[i] *= ratio
 
 
 class Prices:

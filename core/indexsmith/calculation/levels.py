@@ -1,37 +1,28 @@
 """Index calculation: divisor-continuous levels, returns, corporate actions, turnover and
 costs (methodologies.md §4 and §6).
 
-A methodology decides target weights at each review; :func:`calculate` turns them into the
-daily numbers an index provider publishes:
+A methodology decides memberships and targets at each review and between reviews;
+:func:`calculate` turns them into the daily numbers an index provider publishes. The
+ledger (:mod:`indexsmith.calculation.ledger`) holds the index shares and the divisor;
+the events that change them are, at each session in this order: ex-date adjustments
+before the open (:mod:`indexsmith.calculation.actions`), then after the close members
+leaving the market, changes between reviews (replacements, migrations), spun-off
+companies dropped, large share changes, and a review taking effect.
 
-* **Holdings.** At each effective date (after the close) index shares are set from the
-  target weights at that close: ``q_i = w_i · MV / P_i``, so the market value and the
-  level do not move and the weights equal the targets exactly. A price-weighted index
-  (``unit_holdings``) holds one share of each member instead and its divisor absorbs the
-  change (Dow style: ``D_new = D_old · ΣP_new / ΣP_old``, §4.2).
 * **Levels.** ``level = Σ q_i P_i / D``; the divisor changes only to keep the level
   unchanged across rebalances, membership changes and corporate actions.
-* **Corporate actions** (from the market data; §6.4). Split or reverse split on its
-  ex-date: index shares scale by the ratio (a unit-holdings index adjusts its divisor
-  instead). Special dividend: the price-return divisor falls by its value. Spin-off: the
-  new company enters on the ex-date at price 0 with ``ratio`` shares per parent share
-  (the level does not move) and leaves at the next review unless the methodology keeps
-  it (for unit holdings the divisor adjusts for the parent's price drop). Cash
-  acquisition: removed at the deal price after its last close. Stock acquisition: the
-  acquirer's index shares grow by ``ratio`` per target share if it is held, otherwise the
-  target is removed at the value of the consideration. Other delistings: removed at the
-  last close, or at zero for bankruptcies with ``bankruptcy_at_zero``. Members that leave
-  between reviews are not replaced.
 * **Returns.** Price return from the levels; total return reinvests regular cash
   dividends across the index on the ex-date (special dividends are already reinvested by
   the price-return divisor); net total return reinvests them less ``withholding``.
-* **Turnover and costs.** At each review the one-way turnover ``½ Σ |w_new − w_drifted|``
-  (drifted weights are the old holdings at the effective-date close), a trade list, and
-  optionally costs (bps per side plus an impact term growing with participation in
-  average daily dollar volume) and an annual fee, giving a ``net_of_costs`` series.
+* **Turnover and costs.** At each review and change the one-way turnover
+  ``½ Σ |w_new − w_drifted|`` with its causes (:mod:`indexsmith.calculation.turnover`),
+  a trade list, and optionally costs (bps per side plus an impact term growing with
+  participation in average daily dollar volume) and an annual fee (``net_of_costs``).
+* **Membership.** Every entry and exit with its session and reason, for
+  ``membership.parquet``.
 
-The loop runs over event dates only (reviews and corporate actions of held securities);
-between events the levels of all sessions come from one matrix product.
+The loop runs over event dates only; between events the levels of all sessions come
+from one matrix product.
 """
 
 from __future__ import annotations
@@ -40,12 +31,27 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from indexsmith.calculation import actions
 from indexsmith.calculation.events import Events
-from indexsmith.calculation.ledger import Ledger
+from indexsmith.calculation.ledger import Change, Ledger, Target
 from indexsmith.calculation.options import CalculationOptions
 from indexsmith.data.market import Market
 from indexsmith.errors import DataError, Problem
 from indexsmith.frames import ADJUSTMENT_COLUMNS, HOLDING_COLUMNS, TRADE_COLUMNS, TURNOVER_COLUMNS
+
+#: Columns of the changes between reviews :func:`calculate` reads (one row per security
+#: leaving or entering an index at a close).
+BETWEEN_COLUMNS = (
+    "effective_date",
+    "review",
+    "security_id",
+    "change",
+    "target_shares",
+    "float_shares",
+    "weight",
+)
+#: The membership log of a calculation: each entry and exit at a close.
+LOG_COLUMNS = ("date", "security_id", "event", "reason")
 
 
 @attrs.frozen
@@ -58,6 +64,8 @@ class Calculation:
     trades: pd.DataFrame
     events: pd.DataFrame
     stale: pd.DataFrame
+    #: Entries and exits at each close (``date`` is the close; see :data:`LOG_COLUMNS`).
+    log: pd.DataFrame = attrs.field(factory=pd.DataFrame)
 
 
 def calculate(
@@ -65,56 +73,148 @@ def calculate(
     market: Market,
     options: CalculationOptions | None = None,
     *,
+    between: pd.DataFrame | None = None,
+    spin_off_drops: pd.DataFrame | None = None,
     end: pd.Timestamp | None = None,
+    index_id: str = "",
 ) -> Calculation:
-    """Daily levels of one index from its constituents (one weight per security and
-    effective date, as in ``IndexResult.constituents``)."""
+    """Daily levels of one index from its constituents at each review (one row per
+    security and effective date, as in ``IndexResult.constituents``), the changes between
+    reviews (:data:`BETWEEN_COLUMNS`) and the spun-off companies to drop."""
     options = options or CalculationOptions()
     sessions = market.sessions
     ids = market.security_ids
     if constituents.empty:
         raise DataError([Problem("the index has no constituents to calculate", "constituents")])
     reviews = targets(constituents, market)
-    kinds = (
-        constituents.drop_duplicates("effective_date").set_index("effective_date")["review"]
-        if "review" in constituents
-        else None
-    )
     first = min(reviews)
     last = (
         len(sessions) - 1 if end is None else int(sessions.searchsorted(pd.Timestamp(end), side="right")) - 1
     )
     events = Events(market, first, last)
-    ledger = Ledger(market, options, events, kinds)
+    ledger = Ledger(market, options, events, index_id)
+    changes = _changes(between, market, first, last)
+    drops = _drops(spin_off_drops, market, first, last)
+    share_changes = _share_changes(constituents, market, options, ledger, first, last)
 
-    # Event sessions: corporate actions act before the open, delistings and reviews after
-    # the close; the levels of the sessions between come from one block each.
     review_sessions = sorted(s for s in reviews if s <= last)
     action_sessions = events.action_sessions()
     held_ever = events.delisted[ids.get_indexer(constituents["security_id"].unique())]
     delist_sessions = {int(s) for s in held_ever[(held_ever > first) & (held_ever <= last)]}
+    spun_off = events.frame.loc[events.frame["action"] == "spin-off", "other"].dropna()
+    children = ids.get_indexer(spun_off)
+    entering = np.concatenate([children[children >= 0], *(c.add for c in changes.values())]).astype(np.int64)
+    later = events.delisted[entering]
+    delist_sessions |= {int(s) for s in later[(later > first) & (later <= last)]}
     ledger.rebalance(review_sessions[0], reviews[review_sessions[0]])
     ledger.seed(review_sessions[0])
     breaks = sorted(
-        (set(review_sessions[1:]) | delist_sessions | {s - 1 for s in action_sessions})
+        (
+            set(review_sessions[1:])
+            | delist_sessions
+            | {s - 1 for s in action_sessions}
+            | set(changes)
+            | set(drops)
+            | set(share_changes)
+        )
         & set(range(first + 1, last + 1))
     )
     start = first + 1
     if start <= last and start in action_sessions:
-        ledger.before_open(start, events.on_session(start))
+        actions.before_open(ledger, start, events.on_session(start))
     for stop in [*breaks, last]:
         if stop < start:
             continue
         ledger.run_segment(start, stop)
+        before = (ledger.book.pos.copy(), ledger.book.q.copy(), ledger.book.fs.copy())
         if stop in delist_sessions:
-            ledger.after_close(stop)
+            actions.after_close(ledger, stop)
+        if stop in changes:
+            ledger.between_reviews(stop, changes[stop], before)
+        ledger.proceeds.pop(stop, None)
+        for position, reason in drops.get(stop, ()):
+            ledger.drop_spin_off(stop, position, reason)
+        if stop in share_changes:
+            ledger.share_change(stop, share_changes[stop])
         if stop in reviews and stop != first:
             ledger.rebalance(stop, reviews[stop])
         nxt = stop + 1
         if nxt <= last and nxt in action_sessions:
-            ledger.before_open(nxt, events.on_session(nxt))
+            actions.before_open(ledger, nxt, events.on_session(nxt))
         start = nxt
     return _tables(ledger, options, sessions, ids)
+
+
+def _changes(between: pd.DataFrame | None, market: Market, first: int, last: int) -> dict[int, Change]:
+    """Session -> the change between reviews of that close."""
+    if between is None or between.empty:
+        return {}
+    sessions, ids = market.sessions, market.security_ids
+    frame = between.assign(
+        session=sessions.searchsorted(pd.DatetimeIndex(between["effective_date"])),
+        pos=ids.get_indexer(between["security_id"]),
+    )
+    frame = frame[(frame["session"] > first) & (frame["session"] <= last) & (frame["pos"] >= 0)]
+    frame = frame.sort_values("session", kind="stable")
+    session = frame["session"].to_numpy(dtype=np.int64)
+    pos = frame["pos"].to_numpy(dtype=np.int64)
+    adds = (frame["change"] == "addition").to_numpy()
+    shares = frame["target_shares"].to_numpy(dtype=float)
+    float_shares = frame["float_shares"].to_numpy(dtype=float)
+    weight = frame["weight"].to_numpy(dtype=float)
+    kind = frame["review"].to_numpy(dtype=object)
+    out = {}
+    starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]]) if len(session) else np.zeros(0, int)
+    for lo, hi in zip(starts, [*starts[1:], len(session)], strict=True):
+        a = adds[lo:hi]
+        out[int(session[lo])] = Change(
+            kind=str(kind[lo]),
+            remove=pos[lo:hi][~a],
+            add=pos[lo:hi][a],
+            add_shares=shares[lo:hi][a],
+            add_float_shares=float_shares[lo:hi][a],
+            add_weight=weight[lo:hi][a],
+        )
+    return out
+
+
+def _drops(
+    frame: pd.DataFrame | None, market: Market, first: int, last: int
+) -> dict[int, list[tuple[int, str]]]:
+    """Session -> the spun-off companies to drop at its close, with the reason."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    if frame is None or frame.empty:
+        return out
+    sessions = market.sessions.searchsorted(pd.DatetimeIndex(frame["date"]))
+    positions = market.security_ids.get_indexer(frame["security_id"])
+    for session, position, reason in zip(sessions, positions, frame["reason"], strict=True):
+        if first < session <= last and position >= 0:
+            out.setdefault(int(session), []).append((int(position), str(reason)))
+    return out
+
+
+def _share_changes(
+    constituents: pd.DataFrame,
+    market: Market,
+    options: CalculationOptions,
+    ledger: Ledger,
+    first: int,
+    last: int,
+) -> dict[int, list[tuple[int, float]]]:
+    """Session -> (position, float-adjusted shares) of share rows of members between
+    reviews, when the index applies large changes at once (``share_change_threshold``)."""
+    if options.share_change_threshold is None or not ledger.holds_shares:
+        return {}
+    table = market.shares
+    members = np.unique(market.security_ids.get_indexer(constituents["security_id"].unique()))
+    keep = np.isin(table["pos"], members)
+    sessions = market.sessions.searchsorted(pd.DatetimeIndex(table["date"][keep]))
+    float_shares = (table["shares_outstanding"][keep] * table["float_factor"][keep]).astype(float)
+    out: dict[int, list[tuple[int, float]]] = {}
+    for session, position, value in zip(sessions, table["pos"][keep], float_shares, strict=True):
+        if first < session <= last:
+            out.setdefault(int(session), []).append((int(position), float(value)))
+    return out
 
 
 def _tables(
@@ -133,18 +233,32 @@ def _tables(
         .sort_values(["date", "security_id"], kind="stable")
         .reset_index(drop=True)
     )
+    log = pd.DataFrame(ledger.log, columns=["session", "pos", "event", "reason"])
+    log = pd.DataFrame(
+        {
+            "date": sessions[log["session"].to_numpy(dtype=np.int64)],
+            "security_id": ids[log["pos"].to_numpy(dtype=np.int64)],
+            "event": log["event"].to_numpy(dtype=object),
+            "reason": log["reason"].to_numpy(dtype=object),
+        }
+    )
     return Calculation(
         levels=levels,
-        holdings=_frame(ledger.holdings_rows, HOLDING_COLUMNS, sessions, ids),
+        # The holdings after the last change of each session (a share change and a review can
+        # share a close).
+        holdings=_frame(ledger.holdings_rows, HOLDING_COLUMNS, sessions, ids)
+        .drop_duplicates(["effective_date", "security_id"], keep="last")
+        .reset_index(drop=True),
         turnover=pd.DataFrame(ledger.turnover_rows, columns=list(TURNOVER_COLUMNS)),
         trades=_frame(ledger.trade_rows, TRADE_COLUMNS, sessions, ids),
         events=pd.DataFrame(ledger.event_rows, columns=list(ADJUSTMENT_COLUMNS)),
         stale=stale,
+        log=log,
     )
 
 
-def targets(constituents: pd.DataFrame, market: Market) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Session -> (security positions, target weights), one entry per effective date."""
+def targets(constituents: pd.DataFrame, market: Market) -> dict[int, Target]:
+    """Session -> what the review effective on it sets, one entry per effective date."""
     sessions, ids = market.sessions, market.security_ids
     frame = constituents.sort_values("effective_date", kind="stable")
     dates = pd.DatetimeIndex(frame["effective_date"]).to_numpy()
@@ -160,15 +274,28 @@ def targets(constituents: pd.DataFrame, market: Market) -> dict[int, tuple[np.nd
             ]
         )
     weight = frame["weight"].to_numpy(dtype=float)
+    column = lambda name: (  # noqa: E731
+        frame[name].to_numpy(dtype=float) if name in frame else np.full(len(frame), np.nan)
+    )
+    shares = column("target_shares")
+    float_shares = column("shares_outstanding") * column("float_factor")
+    float_shares = np.where(np.isfinite(float_shares), float_shares, shares)
+    rank_dates = pd.DatetimeIndex(frame["rank_date"] if "rank_date" in frame else frame["effective_date"])
+    rank_sessions = sessions.searchsorted(rank_dates)
+    kinds = (
+        frame["review"].to_numpy(dtype=object) if "review" in frame else np.full(len(frame), "reconstitution")
+    )
     starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
     out = {}
     for lo, hi in zip(starts, [*starts[1:], len(dates)], strict=True):
         session = int(sessions.get_loc(pd.Timestamp(dates[lo])))
-        p, w = pos[lo:hi], weight[lo:hi]
+        p, w, q, fs = pos[lo:hi], weight[lo:hi], shares[lo:hi], float_shares[lo:hi]
         if len(np.unique(p)) != len(p):  # a security listed twice: one holding
-            p, inverse = np.unique(p, return_inverse=True)
+            p, first_at, inverse = np.unique(p, return_index=True, return_inverse=True)
             w = np.bincount(inverse, weights=w)
-        out[session] = (p, w)
+            q = np.bincount(inverse, weights=np.nan_to_num(q))
+            fs = fs[first_at]
+        out[session] = Target(p, w, q, fs, int(rank_sessions[lo]), str(kinds[lo]))
     return out
 
 

@@ -1,7 +1,8 @@
-"""How an index's levels are calculated: the ``calculation`` table of a definition.
+"""How an index is calculated and maintained: the ``calculation`` and ``maintenance``
+tables of a definition.
 
 A leaf of the calculation layer: the definition layer structures these options from a
-definition (with paths in its errors) without importing the calculator.
+definition (with paths in its errors) without importing the calculator or the engine.
 """
 
 from __future__ import annotations
@@ -42,6 +43,47 @@ class CalculationOptions:
     unit_holdings: bool = attrs.field(
         default=False, metadata={"help": "hold one share of each member (set for price weighting)"}
     )
+    holding: str = attrs.field(
+        default="weights",
+        validator=attrs.validators.in_(["weights", "shares"]),
+        metadata={
+            "help": "'shares': hold float-adjusted shares (x fraction) so weights move with prices and a "
+            "review trades only what changed (set for cap weightings without a capping); 'weights': set "
+            "index shares from the target weights at the reference price"
+        },
+    )
+    reference_price: str = attrs.field(
+        default="rank-date",
+        validator=attrs.validators.in_(["rank-date", "effective-date", "sessions-before"]),
+        metadata={
+            "help": "holding 'weights': the close index shares are set at — the rank date's, the effective "
+            "date's, or reference_sessions before the effective date (S&P-style equal weight)"
+        },
+    )
+    reference_sessions: int = attrs.field(
+        default=0,
+        validator=attrs.validators.ge(0),
+        metadata={
+            "help": "with reference_price = 'sessions-before': how many sessions before the effective date"
+        },
+    )
+    share_updates: str = attrs.field(
+        default="reviews",
+        validator=attrs.validators.in_(["reviews", "reconstitutions"]),
+        metadata={
+            "help": "holding 'shares': when members' shares and float factors are brought up to date — at every "
+            "review, or at reconstitutions only"
+        },
+    )
+    share_change_threshold: float | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.gt(0)),
+        metadata={
+            "help": "holding 'shares': apply a member's share or float change at once, between reviews, when it "
+            "moves its float-adjusted shares by at least this fraction (S&P accelerated rule, Nasdaq 0.10); "
+            "none if omitted"
+        },
+    )
     initial_divisor: float | None = attrs.field(
         default=None,
         validator=attrs.validators.optional(attrs.validators.gt(0)),
@@ -62,6 +104,36 @@ class CalculationOptions:
     )
     fee: float = _ge0("annual fee (expense ratio) accrued daily in net_of_costs, e.g. 0.0009")
 
+    def __attrs_post_init__(self) -> None:
+        if self.reference_price == "sessions-before" and self.reference_sessions < 1:
+            raise ValueError("reference_price = 'sessions-before' needs reference_sessions >= 1")
+        if self.holding == "shares" and self.unit_holdings:
+            raise ValueError("a price-weighted index holds one unit of each member; it cannot hold shares")
+
     @property
     def has_costs(self) -> bool:
         return bool(self.cost_bps or self.impact_bps or self.fee)
+
+
+@attrs.frozen(kw_only=True)
+class MaintenanceOptions:
+    """How a family is maintained between reviews (``[family.maintenance]``); the
+    replacement policy itself is the family's ``replacement`` component."""
+
+    announce_sessions: int = attrs.field(
+        default=5,
+        validator=attrs.validators.ge(0),
+        metadata={
+            "help": "sessions before a member leaves that its replacement is chosen (the view the replacement "
+            "ranks on)"
+        },
+    )
+    spin_offs: str = attrs.field(
+        default="keep",
+        validator=attrs.validators.in_(["keep", "drop-after-first-session", "drop-if-ineligible"]),
+        metadata={
+            "help": "a spun-off company enters at price 0 on the ex-date and is 'keep'-t until the next review, "
+            "dropped at the close of its first session, or dropped then only if it fails the universe screens "
+            "for additions (S&P-style, methodologies.md §3.6)"
+        },
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from indexsmith.cli.app import cli, open_market, plugins_manager, progress_bar
+from indexsmith.cli.app import cli, open_market, plugins_manager, progress_bar, stderr
 
 
 @cli.command()
@@ -65,4 +65,14 @@ def build(
         counts = index.constituents.groupby("effective_date").size()
         click.echo(
             f"{index.index_id}: {len(counts)} reviews, {counts.min()}-{counts.max()} constituents -> {out}"
+        )
+    first = next(iter(result))
+    for line in first.run_info.get("warnings", []):
+        stderr.print(f"warning: {line}", markup=False)
+    last = market.last_session
+    for row in result.pending.itertuples(index=False):
+        stderr.print(
+            f"note: the review ranked {row.rank_date:%Y-%m-%d} takes effect {row.effective_date:%Y-%m-%d}, after "
+            f"the data ends ({last:%Y-%m-%d}): it is pending, not built",
+            markup=False,
         )

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from indexsmith.data.calendars import TradingCalendar, get_calendar
-from indexsmith.data.panel import DailyPanel
+from indexsmith.data.panel import DailyPanel, MonthSums
 from indexsmith.data.validate import Validated, security_positions, validate_frames
 from indexsmith.data.view import MarketView
 from indexsmith.errors import DataError, Problem
@@ -67,6 +67,15 @@ class Market:
             .reset_index(drop=True)
         )
         self._fingerprint: str | None = None
+        self._month_sums: MonthSums | None = None
+
+    def month_sums(self) -> MonthSums:
+        """Monthly totals of the daily panel (built on first use)."""
+        if self._month_sums is None:
+            months = self.sessions.to_period("M").asi8
+            starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+            self._month_sums = MonthSums(self.daily, starts)
+        return self._month_sums
 
     def _keyed(
         self, frame: pd.DataFrame, date_column: str, value_columns: Iterable[str]

@@ -145,9 +145,92 @@ class DailyPanel:
         found = (self.key[row] == wanted) if len(self.key) else np.zeros(wanted.shape, dtype=bool)
         return row, found
 
+    def window(self, field: str, lo: int, hi: int, positions: np.ndarray) -> np.ndarray:
+        """Values of ``field`` for sessions ``lo..hi`` (rows) and ``positions`` (columns), NaN
+        where a security has no row: the rows of consecutive sessions are one contiguous
+        slice of the session-major arrays, scattered into a dense block (no search per
+        value)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        days = hi - lo + 1
+        out = np.full((max(days, 0), len(positions)), np.nan)
+        if days <= 0 or not len(positions) or not len(self.key):
+            return out
+        n = max(self.n_securities, 1)
+        bounds = np.searchsorted(
+            self.key, (np.array([lo, hi + 1], dtype=np.int64) * n).astype(self.key.dtype)
+        )
+        start, stop = int(bounds[0]), int(bounds[1])
+        if stop <= start:
+            return out
+        key = self.key[start:stop].astype(np.int64)
+        session = key // n - lo
+        column = np.full(n, -1, dtype=np.int64)
+        column[positions] = np.arange(len(positions))
+        col = column[key % n]
+        keep = col >= 0
+        values = getattr(self, field)[start:stop]
+        out[session[keep], col[keep]] = values[keep]
+        return out
+
     def get(self, field: str, sessions: np.ndarray | int, positions: np.ndarray) -> np.ndarray:
         """Values of ``field`` for each (session, security): NaN where the security has no row."""
         values = getattr(self, field)
         row, found = self.rows(np.atleast_1d(sessions), positions)
         out = np.where(found, values[row] if len(values) else np.nan, np.nan)
         return out[0] if np.ndim(sessions) == 0 else out
+
+
+class MonthSums:
+    """Per-security totals of traded value (close x volume), shares traded and rows over
+    each calendar month of a panel, so that a window of a year is a few month rows plus
+    the sessions of its partial months at either end (the liquidity screens and average
+    volumes at every review and replacement read them). Built once per market.
+
+    A view reads only months that ended on or before its as-of session.
+    """
+
+    def __init__(self, panel: DailyPanel, month_starts: np.ndarray) -> None:
+        n = max(panel.n_securities, 1)
+        self.starts = np.asarray(month_starts, dtype=np.int64)
+        self.ends = np.r_[self.starts[1:] - 1, panel.n_sessions - 1]
+        blocks = len(self.starts)
+        self.dollar = np.zeros((blocks, n))
+        self.volume = np.zeros((blocks, n))
+        self.rows = np.zeros((blocks, n), dtype=np.int32)
+        bounds = np.searchsorted(
+            panel.key, (np.r_[self.starts, panel.n_sessions] * n).astype(panel.key.dtype)
+        )
+        for b in range(blocks):
+            lo, hi = int(bounds[b]), int(bounds[b + 1])
+            security = panel.key[lo:hi].astype(np.int64) % n
+            volume = panel.volume[lo:hi]
+            self.dollar[b] = np.bincount(security, weights=panel.close[lo:hi] * volume, minlength=n)
+            self.volume[b] = np.bincount(security, weights=volume, minlength=n)
+            self.rows[b] = np.bincount(security, minlength=n)
+
+    def totals(
+        self, panel: DailyPanel, lo: int, hi: int, positions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Traded value, shares traded and rows of sessions ``lo..hi`` for ``positions``,
+        from the whole months inside the window and ``panel``'s rows of the rest."""
+        first = int(np.searchsorted(self.starts, lo, side="left"))
+        last = int(np.searchsorted(self.ends, hi, side="right")) - 1
+        dollar = np.zeros(len(positions))
+        volume = np.zeros(len(positions))
+        rows = np.zeros(len(positions))
+        if first <= last:
+            dollar += self.dollar[first : last + 1, positions].sum(axis=0)
+            volume += self.volume[first : last + 1, positions].sum(axis=0)
+            rows += self.rows[first : last + 1, positions].sum(axis=0)
+            edges = [(lo, int(self.starts[first]) - 1), (int(self.ends[last]) + 1, hi)]
+        else:
+            edges = [(lo, hi)]
+        for a, b in edges:
+            if b < a:
+                continue
+            close = panel.window("close", a, b, positions)
+            traded = panel.window("volume", a, b, positions)
+            dollar += np.nansum(close * traded, axis=0)
+            volume += np.nansum(traded, axis=0)
+            rows += (~np.isnan(traded)).sum(axis=0)
+        return dollar, volume, rows

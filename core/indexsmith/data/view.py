@@ -8,6 +8,7 @@ view for a later date raises :class:`~indexsmith.errors.PointInTimeError`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -48,14 +49,16 @@ class MarketView:
         self._t = t
         # Prefixes of the daily rows: rows after as_of are not reachable from here.
         self._daily = market.daily.prefix(t)
+        self._month_sums = market.month_sums
         self._ids = market.security_ids
-        cutoff = np.datetime64(self.as_of.date(), "D")
-        self._shares = _cut(market.shares, cutoff)
-        self._fundamentals = _cut(market.fundamentals, cutoff)
-        self.dividends = market.dividends[market.dividends["ex_date"] <= self.as_of].reset_index(drop=True)
-        self.corporate_actions = market.corporate_actions[
-            market.corporate_actions["date"] <= self.as_of
-        ].reset_index(drop=True)
+        self._cutoff = np.datetime64(self.as_of.date(), "D")
+        self._market_shares = market.shares
+        self._market_fundamentals = market.fundamentals
+        self._positions: tuple[pd.Index, np.ndarray] | None = None
+        #: The latest value of a table's column for every security, computed once per view.
+        self._latest: dict[tuple[int, str], np.ndarray] = {}
+        self._market_dividends = market.dividends
+        self._market_actions = market.corporate_actions
         sec = market.securities
         _, priced = self._daily.rows(np.int64(t), np.arange(len(self._ids)))
         listed = (
@@ -74,18 +77,30 @@ class MarketView:
 
     # -- helpers -------------------------------------------------------------------------
 
+    @functools.cached_property
+    def _shares(self) -> dict[str, np.ndarray]:
+        return _cut(self._market_shares, self._cutoff)
+
+    @functools.cached_property
+    def _fundamentals(self) -> dict[str, np.ndarray]:
+        return _cut(self._market_fundamentals, self._cutoff)
+
     def _pos(self, ids: Iterable[str]) -> tuple[pd.Index, np.ndarray]:
         index = ids if isinstance(ids, pd.Index) else pd.Index(list(ids), name="security_id")
+        # Components ask about the same candidates several times: look the ids up once.
+        if self._positions is not None and self._positions[0] is index:
+            return index, self._positions[1]
         pos = self._ids.get_indexer(index)
         if (pos < 0).any():
             unknown = list(index[pos < 0][:3])
             raise KeyError(f"unknown security ids {unknown}")
+        self._positions = (index, pos)
         return index, pos
 
     def _window(self, field: str, sessions: int, pos: np.ndarray) -> np.ndarray:
         """``field`` over the last ``sessions`` sessions (rows) for ``pos`` (columns)."""
         lo = max(0, self._t + 1 - sessions)
-        return self._daily.get(field, np.arange(lo, self._t + 1), pos)
+        return self._daily.window(field, lo, self._t, pos)
 
     def _session(self, on: dt.date | pd.Timestamp | None) -> int:
         if on is None:
@@ -100,12 +115,34 @@ class MarketView:
 
     def _asof_table(self, table: dict[str, np.ndarray], ids: Iterable[str], column: str) -> pd.Series:
         index, pos = self._pos(ids)
-        last = _last_per_position(table["pos"])
-        values = np.full(
-            len(self._ids), np.nan, dtype=np.float64 if table[column].dtype.kind == "f" else object
-        )
-        values[table["pos"][last]] = table[column][last]
+        key = (id(table), column)
+        values = self._latest.get(key)
+        if values is None:
+            last = _last_per_position(table["pos"])
+            values = np.full(
+                len(self._ids), np.nan, dtype=np.float64 if table[column].dtype.kind == "f" else object
+            )
+            values[table["pos"][last]] = table[column][last]
+            self._latest[key] = values
         return pd.Series(values[pos], index=index, name=column)
+
+    @functools.cached_property
+    def dividends(self) -> pd.DataFrame:
+        """Dividends with ex-dates on or before the as-of date."""
+        table = self._market_dividends
+        return table[table["ex_date"] <= self.as_of].reset_index(drop=True)
+
+    @functools.cached_property
+    def corporate_actions(self) -> pd.DataFrame:
+        """Corporate actions dated on or before the as-of date."""
+        table = self._market_actions
+        return table[table["date"] <= self.as_of].reset_index(drop=True)
+
+    @property
+    def company_of(self) -> pd.Series:
+        """security_id -> company_id of every security of the market (listed or not): a fact
+        about identifiers, not about prices, so no look-ahead."""
+        return self._company_of
 
     def is_known(self, ids: Iterable[str]) -> np.ndarray:
         """Whether each id is a security of the market at all (listed or not, past or
@@ -124,21 +161,29 @@ class MarketView:
         """Closes of the last ``sessions`` sessions up to the as-of date (rows = dates)."""
         index, pos = self._pos(ids)
         lo = max(0, self._t + 1 - sessions)
-        window = self._daily.get("close", np.arange(lo, self._t + 1), pos)
+        window = self._daily.window("close", lo, self._t, pos)
         return pd.DataFrame(window, index=self.sessions[lo:], columns=index)
+
+    def _totals(self, sessions: int, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Traded value, shares traded and rows over the last ``sessions`` sessions."""
+        lo = max(0, self._t + 1 - sessions)
+        return self._month_sums().totals(self._daily, lo, self._t, pos)
 
     def average_volume(self, ids: Iterable[str], sessions: int) -> pd.Series:
         """Mean daily share volume over the last ``sessions`` sessions the security traded in."""
         index, pos = self._pos(ids)
-        return pd.Series(
-            np.nanmean(self._window("volume", sessions, pos), axis=0), index=index, name="average_volume"
-        )
+        _, volume, rows = self._totals(sessions, pos)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return pd.Series(np.where(rows > 0, volume / rows, np.nan), index=index, name="average_volume")
 
     def average_dollar_volume(self, ids: Iterable[str], sessions: int) -> pd.Series:
         """Mean daily traded value (close x volume) over the last ``sessions`` sessions."""
         index, pos = self._pos(ids)
-        window = self._window("close", sessions, pos) * self._window("volume", sessions, pos)
-        return pd.Series(np.nanmean(window, axis=0), index=index, name="average_dollar_volume")
+        dollar, _, rows = self._totals(sessions, pos)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return pd.Series(
+                np.where(rows > 0, dollar / rows, np.nan), index=index, name="average_dollar_volume"
+            )
 
     def monthly_volume(self, ids: Iterable[str], months: int) -> pd.DataFrame:
         """Shares traded in each of the last ``months`` complete calendar months (rows = months)."""
@@ -147,12 +192,10 @@ class MarketView:
         month_end = self.as_of.to_period("M").to_timestamp()
         lo = int(self.sessions.searchsorted(month_start))
         hi = int(self.sessions.searchsorted(month_end))
-        frame = pd.DataFrame(
-            np.nan_to_num(self._daily.get("volume", np.arange(lo, hi), pos)),
-            index=self.sessions[lo:hi],
-            columns=index,
-        )
-        return frame.groupby(pd.DatetimeIndex(frame.index).to_period("M")).sum()
+        sums = self._month_sums()
+        blocks = np.flatnonzero((sums.starts >= lo) & (sums.starts < hi) & (sums.ends < hi))
+        periods = pd.PeriodIndex(self.sessions[sums.starts[blocks]], freq="M")
+        return pd.DataFrame(sums.volume[np.ix_(blocks, pos)], index=periods, columns=index)
 
     # -- shares and market cap -----------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import attrs
 import cattrs
 
-from indexsmith.calculation.options import CalculationOptions
+from indexsmith.calculation.options import CalculationOptions, MaintenanceOptions
 from indexsmith.components import Component
 from indexsmith.errors import Problem
 from indexsmith.plugin.registry import ComponentEntry
@@ -72,7 +72,10 @@ class _Shared:
     universe: list[ScreenUse] = attrs.field(factory=list)
     ranking: Use
     bucketing: Use
+    #: How places left between reviews are filled (``none`` when omitted).
+    replacement: Use | None = None
     calculation: dict[str, Any] = attrs.field(factory=dict)
+    maintenance: dict[str, Any] = attrs.field(factory=dict)
     #: Distributions the definition needs, as requirement strings ("indexsmith-example>=0.1").
     requires: list[str] = attrs.field(factory=list)
 
@@ -147,10 +150,12 @@ class Methodology:
     ranking: Resolved
     bucketing: Resolved
     indices: tuple[ResolvedIndex, ...]
+    replacement: Resolved
+    maintenance: MaintenanceOptions = attrs.field(factory=MaintenanceOptions)
     source: str | None = None
 
     def components(self) -> list[Resolved]:
-        out = [self.schedule, *self.screens, self.ranking, self.bucketing]
+        out = [self.schedule, *self.screens, self.ranking, self.bucketing, self.replacement]
         for index in self.indices:
             out.append(index.weighting)
             if index.capping:
@@ -180,6 +185,8 @@ class Methodology:
                 "universe": [stage(s) for s in self.screens],
                 "ranking": stage(self.ranking),
                 "bucketing": stage(self.bucketing),
+                "replacement": stage(self.replacement),
+                "maintenance": CONVERTER.unstructure(attrs.asdict(self.maintenance, recurse=False)),
                 "index": [
                     {
                         "id": i.spec.id,

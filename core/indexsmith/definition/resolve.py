@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from indexsmith.calculation.options import CalculationOptions
+from indexsmith.calculation.options import CalculationOptions, MaintenanceOptions
 from indexsmith.components import Component
 from indexsmith.definition.model import (
     CONVERTER,
@@ -168,6 +168,13 @@ def resolve(
     ]
     ranking = one("ranking", definition.ranking, f"{root}.ranking")
     bucketing = one("bucketing", definition.bucketing, f"{root}.bucketing")
+    replacement = one("replacement", definition.replacement or Use(use="none"), f"{root}.replacement")
+    maintenance, maintenance_problems = structure_params(
+        MaintenanceOptions,  # type: ignore[arg-type]
+        definition.maintenance,
+        f"{root}.maintenance",
+    )
+    problems.extend(maintenance_problems)
 
     available_buckets: tuple[str, ...] | None = None
     if bucketing is not None:
@@ -217,6 +224,24 @@ def resolve(
         settings = {**definition.calculation, **(spec.calculation or {})}
         if weighting is not None and getattr(weighting.component, "unit_holdings", False):
             settings.setdefault("unit_holdings", True)
+        if (
+            weighting is not None
+            and getattr(weighting.component, "holding", "weights") == "shares"
+            and capping is None
+        ):
+            settings.setdefault("holding", "shares")
+        elif settings.get("holding") == "shares":
+            why = (
+                "a capping sets weights" if capping is not None else "its weighting sets weights, not shares"
+            )
+            problems.append(
+                Problem(
+                    f"holding = 'shares' cannot be used here: {why}",
+                    f"{path}.calculation.holding" if spec.calculation else f"{root}.calculation.holding",
+                    "leave holding out (the index holds weights at the reference price)",
+                )
+            )
+            settings = {k: v for k, v in settings.items() if k != "holding"}
         calc, calc_problems = structure_params(
             CalculationOptions,  # type: ignore[arg-type]
             settings,
@@ -229,7 +254,12 @@ def resolve(
             )
 
     if not problems:
-        stages = {"schedule": schedule, "ranking": ranking, "bucketing": bucketing}
+        stages = {
+            "schedule": schedule,
+            "ranking": ranking,
+            "bucketing": bucketing,
+            "replacement": replacement,
+        }
         for i, index in enumerate(indices):
             chosen = {k: v.component for k, v in stages.items() if v is not None}
             chosen["weighting"] = index.weighting.component
@@ -248,7 +278,7 @@ def resolve(
                     )
     if problems:
         raise DefinitionError(_unique(problems), source)
-    assert schedule and ranking and bucketing
+    assert schedule and ranking and bucketing and replacement
     return Methodology(
         definition=definition,
         schedule=schedule,
@@ -256,6 +286,8 @@ def resolve(
         ranking=ranking,
         bucketing=bucketing,
         indices=tuple(indices),
+        replacement=replacement,
+        maintenance=typing.cast(MaintenanceOptions, maintenance),
         source=source,
     )
 
@@ -298,7 +330,7 @@ def _resolve_raw(raw: Mapping[str, Any], plugins: Plugins) -> list[Problem]:
         if isinstance(value, Mapping) and isinstance(value.get("use"), str):
             lookup_component(plugins, kind, value["use"], value.get("params", {}), path, problems)
 
-    for kind in ("schedule", "ranking", "bucketing"):
+    for kind in ("schedule", "ranking", "bucketing", "replacement"):
         check(kind, body.get(kind), f"$.{root}.{kind}")
     universe = body.get("universe")
     if isinstance(universe, list):

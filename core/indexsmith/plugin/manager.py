@@ -48,6 +48,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "indexsmith_plugins.committee",
     "indexsmith_plugins.weightings",
     "indexsmith_plugins.cappings",
+    "indexsmith_plugins.replacements",
     "indexsmith_plugins.presets",
 )
 

@@ -38,7 +38,7 @@ def explain(methodology: Methodology, market: Market, security: str, when: dt.da
     whose effective date is on or before it): screens, rank, cumulative-cap position,
     bucket and the note of the bucketing, and its weight in each index."""
     sid = find_security(market, security)
-    reviews = engine.schedule(methodology, market)
+    reviews, _ = engine.schedule(methodology, market)
     inside = reviews[reviews["effective_date"] <= pd.Timestamp(when)]
     if inside.empty:
         first = reviews["effective_date"].iloc[0]
@@ -51,7 +51,7 @@ def explain(methodology: Methodology, market: Market, security: str, when: dt.da
             ]
         )
     review = inside.iloc[-1]
-    outputs = engine.run(methodology, market, end=review["effective_date"].date())
+    outputs = engine.run(methodology, market, end=review["effective_date"].date()).outputs
     output = outputs[-1]
     previous = outputs[-2].assignment if len(outputs) > 1 else None
     info = market.securities.set_index("security_id").loc[sid]

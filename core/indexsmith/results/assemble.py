@@ -7,16 +7,22 @@ Nothing here calculates levels: the pipeline attaches each index's calculation
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
+from indexsmith.calculation.levels import BETWEEN_COLUMNS, Calculation
+from indexsmith.components import Review
 from indexsmith.data.market import Market
 from indexsmith.definition.model import Methodology, ResolvedIndex
-from indexsmith.engine import ReviewOutput
+from indexsmith.engine import Event, ReviewOutput, Run
 from indexsmith.frames import (
     CHANGE_COLUMNS,
     CONSTITUENT_COLUMNS,
     EXCLUSION_COLUMNS,
     FACT_COLUMNS,
+    MEMBERSHIP_COLUMNS,
     by_security,
     isin,
 )
@@ -24,8 +30,9 @@ from indexsmith.results.model import BuildResult, IndexResult
 from indexsmith.version import __version__
 
 
-def assemble(methodology: Methodology, market: Market, reviews: list[ReviewOutput]) -> BuildResult:
-    """Turn the engine's per-review outputs into result tables (without levels)."""
+def assemble(methodology: Methodology, market: Market, run: Run) -> BuildResult:
+    """Turn what the engine decided into result tables (without levels)."""
+    reviews = run.outputs
     exclusions = _exclusions(reviews, market)
     base_info = {
         "indexsmith_version": __version__,
@@ -41,11 +48,22 @@ def assemble(methodology: Methodology, market: Market, reviews: list[ReviewOutpu
             "securities": len(market.securities),
         },
         "reviews": len(reviews),
+        "changes_between_reviews": len(run.events),
+        "warnings": list(run.warnings),
+        "pending_reviews": [
+            {
+                "rank_date": f"{row.rank_date:%Y-%m-%d}",
+                "announcement_date": f"{row.announcement_date:%Y-%m-%d}",
+                "effective_date": f"{row.effective_date:%Y-%m-%d}",
+                "review": str(row.kind),
+            }
+            for row in run.pending.itertuples(index=False)
+        ],
     }
     indices = {}
     buckets = [by_security(output.assignment)["bucket"] for output in reviews]  # once, for every index
     for index in methodology.indices:
-        constituents, changes = _index_tables(index, reviews, buckets)
+        constituents, changes, between = _index_tables(index, reviews, buckets, run.events, market)
         components = [
             c.provenance()
             for c in (
@@ -53,6 +71,7 @@ def assemble(methodology: Methodology, market: Market, reviews: list[ReviewOutpu
                 *methodology.screens,
                 methodology.ranking,
                 methodology.bucketing,
+                methodology.replacement,
                 index.weighting,
                 *([index.capping] if index.capping else []),
             )
@@ -63,8 +82,58 @@ def assemble(methodology: Methodology, market: Market, reviews: list[ReviewOutpu
             **base_info,
             "components": components,
         }
-        indices[index.spec.id] = IndexResult(index.spec.id, constituents, changes, exclusions, info)
-    return BuildResult(methodology.definition.id, indices)
+        indices[index.spec.id] = IndexResult(
+            index.spec.id, constituents, changes, exclusions, info, between=between
+        )
+    return BuildResult(
+        methodology.definition.id, indices, pending=run.pending, spin_off_drops=run.spin_off_drops
+    )
+
+
+def attach(result: IndexResult, calculation: Calculation, market: Market) -> IndexResult:
+    """An index result with its calculation and its membership intervals."""
+    return result.with_calculation(calculation, membership(calculation.log, result, market))
+
+
+def membership(log: pd.DataFrame, result: IndexResult, market: Market) -> pd.DataFrame:
+    """One row per continuous membership interval, from the calculation's entries and
+    exits: ``entry_date`` is the first session held (the session after the entering close),
+    ``exit_date`` the first session no longer held (null while a member); reasons come
+    from the changes table where a review or replacement decided them, else from the
+    corporate event."""
+    if log.empty:
+        return _typed(pd.DataFrame(columns=list(MEMBERSHIP_COLUMNS)), MEMBERSHIP_COLUMNS)
+    # The exchange calendar, not the data's sessions: an exit at the data's last close is
+    # still dated (the next session the exchange opens).
+    sessions = market.calendar.sessions
+    after = np.minimum(sessions.searchsorted(pd.DatetimeIndex(log["date"]), side="right"), len(sessions) - 1)
+    next_session = pd.Series(sessions[after], index=log.index)
+    changes = result.changes.set_index(["effective_date", "security_id", "change"])["reason"]
+    changes = changes[~changes.index.duplicated()]
+    rows: dict[str, list[Any]] = {c: [] for c in MEMBERSHIP_COLUMNS}
+    open_at: dict[str, int] = {}
+    company = market.securities.set_index("security_id")["company_id"]
+    for i, (date, sid, event, reason) in enumerate(
+        log[["date", "security_id", "event", "reason"]].itertuples(index=False)
+    ):
+        decided = changes.get((date, sid, "addition" if event == "entry" else "deletion"))
+        text = decided if isinstance(decided, str) and decided else reason
+        if event == "entry":
+            if sid in open_at:
+                continue
+            open_at[sid] = len(rows["security_id"])
+            rows["security_id"].append(sid)
+            rows["company_id"].append(company.get(sid))
+            rows["entry_date"].append(next_session.iloc[i])
+            rows["exit_date"].append(pd.NaT)
+            rows["entry_reason"].append(text)
+            rows["exit_reason"].append(None)
+        elif sid in open_at:
+            k = open_at.pop(sid)
+            rows["exit_date"][k] = next_session.iloc[i]
+            rows["exit_reason"][k] = text
+    table = pd.DataFrame(rows).sort_values(["entry_date", "security_id"], kind="stable")
+    return _typed(table, MEMBERSHIP_COLUMNS)
 
 
 def _exclusions(reviews: list[ReviewOutput], market: Market) -> pd.DataFrame:
@@ -80,55 +149,135 @@ def _exclusions(reviews: list[ReviewOutput], market: Market) -> pd.DataFrame:
     return _typed(table.sort_values(["rank_date", "security_id"], kind="stable"), EXCLUSION_COLUMNS)
 
 
+def _dated(frame: pd.DataFrame, review: Review) -> pd.DataFrame:
+    for column in ("rank_date", "announcement_date", "effective_date"):
+        frame[column] = getattr(review, column)
+    frame["review"] = review.kind
+    return frame
+
+
 def _index_tables(
-    index: ResolvedIndex, reviews: list[ReviewOutput], buckets: list[pd.Series]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frames = []
-    changes = []
-    previous: pd.DataFrame | None = None
-    for output, assigned in zip(reviews, buckets, strict=True):
+    index: ResolvedIndex,
+    reviews: list[ReviewOutput],
+    buckets: list[pd.Series],
+    events: list[Event],
+    market: Market,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Constituents at each review, every change (at reviews and between them) with its
+    reason, and the changes between reviews as the calculation reads them."""
+    frames, changes = [], []
+    between: dict[str, list[Any]] = {c: [] for c in BETWEEN_COLUMNS}
+    moves: dict[str, list[Any]] = {c: [] for c in CHANGE_COLUMNS}
+    previous: pd.Index | None = None
+    tickers = market.securities.set_index("security_id")["ticker"]
+    timeline = sorted(
+        [(output.review.effective_date, 1, i) for i, output in enumerate(reviews)]
+        + [(event.review.effective_date, 0, i) for i, event in enumerate(events)]
+    )
+    for _, is_review, i in timeline:
+        if not is_review:
+            event = events[i]
+            removed, added = event.removed[index.spec.id], event.added.get(index.spec.id)
+            if previous is None or (not len(removed) and (added is None or not len(added))):
+                continue
+            review = event.review
+            reasons = event.vacated.set_index("security_id")["reason"]
+            migrated = [sid for sid in removed if sid not in reasons.index]
+            now = by_security(event.assignment)["bucket"] if migrated else None
+            rows = [(sid, "deletion", _left(sid, reasons, now), np.nan, np.nan, np.nan) for sid in removed]
+            if added is not None and len(added):
+                float_shares = added["shares_outstanding"] * added["float_factor"]
+                rows += [
+                    (sid, "addition", note or "", shares, fs, weight)
+                    for sid, note, shares, fs, weight in zip(
+                        added.index,
+                        added["note"],
+                        added["target_shares"],
+                        float_shares,
+                        added["weight"],
+                        strict=True,
+                    )
+                ]
+            for sid, change, reason, shares, fs, weight in rows:
+                for column, value in (
+                    ("rank_date", review.rank_date),
+                    ("announcement_date", review.announcement_date),
+                    ("effective_date", review.effective_date),
+                    ("review", review.kind),
+                    ("security_id", sid),
+                    ("ticker", tickers.get(sid)),
+                    ("change", change),
+                    ("reason", reason),
+                ):
+                    moves[column].append(value)
+                for column, value in (
+                    ("effective_date", review.effective_date),
+                    ("review", review.kind),
+                    ("security_id", sid),
+                    ("change", change),
+                    ("target_shares", shares),
+                    ("float_shares", fs),
+                    ("weight", weight),
+                ):
+                    between[column].append(value)
+            kept = previous[~isin(previous, removed)]
+            previous = kept.append(added.index) if added is not None and len(added) else kept
+            continue
+        output, assigned = reviews[i], buckets[i]
         members = output.constituents[index.spec.id]
         review = output.review
         current = members.index
-        before = previous.index if previous is not None else pd.Index([])
-        added = ~isin(current, before)
+        before = previous if previous is not None else pd.Index([])
+        added_now = ~isin(current, before)
         frame = members.reset_index()
-        frame["change"] = pd.Series(added).map({True: "addition", False: "retained"}).to_numpy()
-        frame["reason"] = ("rank " + frame["rank"].astype(str) + " in " + frame["bucket"]).where(added, "")
-        for column in ("rank_date", "announcement_date", "effective_date"):
-            frame[column] = getattr(review, column)
-        frame["review"] = review.kind
-        frames.append(frame)
-        additions = frame[added]
+        frame["change"] = pd.Series(added_now).map({True: "addition", False: "retained"}).to_numpy()
+        frame["reason"] = ("rank " + frame["rank"].astype(str) + " in " + frame["bucket"]).where(
+            added_now, ""
+        )
+        notes = frame["note"].fillna("")
+        replaced = added_now & notes.str.startswith("replacement for").to_numpy()
+        frame.loc[replaced, "reason"] = notes[replaced]
+        frames.append(_dated(frame, review))
+        additions = frame[added_now]
         changes.append(
-            pd.DataFrame(
-                {
-                    "security_id": additions["security_id"],
-                    "ticker": additions["ticker"],
-                    "change": "addition",
-                    "reason": additions["reason"],
-                }
+            _dated(
+                pd.DataFrame(
+                    {
+                        "security_id": additions["security_id"],
+                        "ticker": additions["ticker"],
+                        "change": "addition",
+                        "reason": additions["reason"],
+                    }
+                ),
+                review,
             )
         )
         if previous is not None:
             gone = before[~isin(before, current)]
-            changes.append(_deletions(gone, previous, output, assigned))
-        for frame_ in changes[-2:]:
-            frame_["rank_date"] = review.rank_date
-            frame_["effective_date"] = review.effective_date
-        previous = members
+            changes.append(_dated(_deletions(gone, tickers, output, assigned), review))
+        previous = current
+    changes.append(pd.DataFrame(moves))
     constituents = pd.concat(frames, ignore_index=True).sort_values(
         ["effective_date", "rank", "security_id"], kind="stable"
     )
-    change_table = pd.concat(changes, ignore_index=True).sort_values(
+    change_table = pd.concat([c for c in changes if len(c)], ignore_index=True).sort_values(
         ["effective_date", "change", "security_id"], kind="stable"
     )
-    return _typed(constituents, CONSTITUENT_COLUMNS), _typed(change_table, CHANGE_COLUMNS)
+    return (
+        _typed(constituents, CONSTITUENT_COLUMNS),
+        _typed(change_table, CHANGE_COLUMNS),
+        pd.DataFrame(between, columns=list(BETWEEN_COLUMNS)),
+    )
 
 
-def _deletions(
-    gone: pd.Index, previous: pd.DataFrame, output: ReviewOutput, assigned: pd.Series
-) -> pd.DataFrame:
+def _left(sid: str, reasons: pd.Series, now: pd.Series | None) -> str:
+    """Why a security left an index between reviews: it left the market, or it migrated."""
+    if sid in reasons.index:
+        return str(reasons[sid])
+    return f"migrated to {now.get(sid, 'no bucket') if now is not None else 'no bucket'}"
+
+
+def _deletions(gone: pd.Index, tickers: pd.Series, output: ReviewOutput, assigned: pd.Series) -> pd.DataFrame:
     """Why each former member left: the screen that excluded it, where it ranked, or its
     delisting."""
     excluded = output.exclusions.drop_duplicates("security_id").set_index("security_id")
@@ -145,7 +294,7 @@ def _deletions(
     return pd.DataFrame(
         {
             "security_id": list(gone),
-            "ticker": previous.loc[gone, "ticker"].to_numpy(),
+            "ticker": tickers.reindex(gone).to_numpy(),
             "change": "deletion",
             "reason": reasons,
         }
@@ -159,7 +308,7 @@ def _typed(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
             out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
         elif column in ("rank",):
             out[column] = out[column].astype("int64")
-        elif column in ("measure", "fraction", "weight", *FACT_COLUMNS):
+        elif column in ("measure", "fraction", "weight", "target_shares", *FACT_COLUMNS):
             out[column] = out[column].astype("float64")
         else:
             out[column] = out[column].astype(object).where(out[column].notna(), None)

@@ -27,6 +27,10 @@ class IndexResult:
     run_info: dict[str, Any]
     #: Daily numbers (see :mod:`indexsmith.calculation`); None when built without calculation.
     calculation: Calculation | None = None
+    #: One row per continuous membership interval (``membership.parquet``); with levels only.
+    membership: pd.DataFrame | None = None
+    #: The changes between reviews as the calculation reads them (not written).
+    between: pd.DataFrame | None = attrs.field(default=None, repr=False)
 
     @property
     def levels(self) -> pd.DataFrame:
@@ -55,14 +59,24 @@ class IndexResult:
             .reset_index(drop=True)
         )
 
-    def with_calculation(self, calculation: Calculation) -> IndexResult:
-        """This result with its daily calculation attached, and the index shares held from
-        each effective date written into the constituents."""
+    def with_calculation(
+        self, calculation: Calculation, membership: pd.DataFrame | None = None
+    ) -> IndexResult:
+        """This result with its daily calculation (and membership intervals) attached, and
+        the index shares held from each effective date written into the constituents."""
         constituents = self.constituents
         shares = calculation.holdings.set_index(["effective_date", "security_id"])["index_shares"]
         keys = pd.MultiIndex.from_frame(constituents[["effective_date", "security_id"]])
         constituents["index_shares"] = shares.reindex(keys).to_numpy()
-        return attrs.evolve(self, constituents=constituents, calculation=calculation)
+        return attrs.evolve(self, constituents=constituents, calculation=calculation, membership=membership)
+
+    def members_on(self, date: dt.date | str | pd.Timestamp) -> pd.DataFrame:
+        """Membership intervals covering the session ``date`` (held during it)."""
+        if self.membership is None:
+            raise ValueError(f"index '{self.index_id}' was built without levels: it has no membership table")
+        when = pd.Timestamp(date)
+        m = self.membership
+        return m[(m["entry_date"] <= when) & (m["exit_date"].isna() | (m["exit_date"] > when))]
 
     def write(self, directory: str | Path) -> None:
         """Write this index's files into an existing directory (see
@@ -78,6 +92,10 @@ class BuildResult:
 
     family_id: str
     indices: dict[str, IndexResult]
+    #: Reviews ranked inside the data whose effective date lies past it.
+    pending: pd.DataFrame = attrs.field(factory=pd.DataFrame)
+    #: Spun-off companies dropped after their first session (the engine's decision).
+    spin_off_drops: pd.DataFrame = attrs.field(factory=pd.DataFrame, repr=False)
 
     def __getitem__(self, index_id: str) -> IndexResult:
         return self.indices[index_id]

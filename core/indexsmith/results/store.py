@@ -1,8 +1,8 @@
 """Result folders on disk: the one writer and the one reader.
 
 A folder holds one index: ``constituents``, ``changes`` and ``exclusions`` (and, with levels,
-``levels``, ``turnover``, ``trades``, ``adjustments`` and ``stale_prices`` when a close was
-carried) as Parquet, and ``run.json`` with the provenance and the SHA-256 of every output.
+``levels``, ``turnover``, ``trades``, ``adjustments``, ``membership`` and ``stale_prices``
+when a close was carried) as Parquet, and ``run.json`` with the provenance and the SHA-256 of every output.
 Outputs are deterministic: rows are sorted, dtypes fixed and no clock time is written, so
 the same definition on the same data gives byte-identical files. A build's folder is
 written under a temporary name and moved into place only when complete.
@@ -31,6 +31,7 @@ OPTIONAL_FILES = (
     "turnover.parquet",
     "trades.parquet",
     "adjustments.parquet",
+    "membership.parquet",
 )
 
 
@@ -55,6 +56,8 @@ def write_index(result: IndexResult, directory: Path) -> None:
         ]
         if len(calc.stale):
             tables.append(("stale_prices", calc.stale))
+    if result.membership is not None:
+        tables.append(("membership", result.membership))
     for name, frame in tables:
         path = directory / f"{name}.parquet"
         write_parquet(frame, path)
@@ -133,6 +136,7 @@ def read_result(path: str | Path) -> IndexResult:
         tables.get("exclusions", empty),
         info,
         calculation,
+        membership=tables.get("membership"),
     )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from indexsmith import contracts
-from indexsmith.components import STAGE_BASES, Component
+from indexsmith.components import HOLDINGS, STAGE_BASES, Bucketing, Component
 from indexsmith.data.market import Market
 from indexsmith.data.view import MarketView
 from indexsmith.definition.model import Resolved, component_params
@@ -58,6 +58,7 @@ def members(view: MarketView, count: int = 60) -> pd.DataFrame:
     frame["fraction"] = 1.0
     frame["bucket"] = "all"
     frame["note"] = ""
+    frame["review"] = "reconstitution"
     return frame
 
 
@@ -150,11 +151,48 @@ class BucketingContract(_Contract):
 
 class WeightingContract(_Contract):
     def test_weights_follow_the_contract(self, component: Component, view: MarketView) -> None:
+        weighting: Any = component
         frame = members(view)
-        weights = component.weigh(view, frame)  # type: ignore[attr-defined]
+        result = weighting.weigh(view, frame)
+        weights, _ = contracts.split_state(resolved(component), result, "weight", frame, "in the kit")
         checked = contracts.check_weights(resolved(component), weights, frame, "in the conformance kit")
         assert abs(float(checked.sum()) - 1.0) <= contracts.WEIGHT_TOLERANCE
-        pd.testing.assert_series_equal(component.weigh(view, frame), weights)  # type: ignore[attr-defined]
+        again, _ = contracts.split_state(
+            resolved(component), weighting.weigh(view, frame), "weight", frame, "again"
+        )
+        pd.testing.assert_series_equal(again, weights)
+
+    def test_holding_is_declared_and_kept(self, component: Component, view: MarketView) -> None:
+        """A weighting says how the index holds it: 'weights', or 'shares' with index shares
+        whose value at the close gives its weights."""
+        weighting: Any = component
+        holding = getattr(component, "holding", "weights")
+        assert holding in HOLDINGS, f"holding must be one of {HOLDINGS}, got {holding!r}"
+        if holding != "shares":
+            return
+        frame = members(view)
+        result = weighting.index_shares(view, frame)
+        shares, state = contracts.split_state(
+            resolved(component), result, "index_shares", frame, "in the kit"
+        )
+        shares = contracts.check_shares(resolved(component), shares, frame, "in the conformance kit")
+        value = shares * view.close(frame.index)
+        weights, _ = contracts.split_state(
+            resolved(component), weighting.weigh(view, frame), "weight", frame, "in the kit"
+        )
+        assert (weights - value / value.sum()).abs().max() <= 1e-12, "weights are not index shares x close"
+        # Its state comes back at the next review (here an additions review) and is honoured.
+        later = frame.assign(review="additions")
+        for column in state.columns:
+            later[f"previous_{column}"] = state[column]
+        again, _ = contracts.split_state(
+            resolved(component),
+            weighting.index_shares(view, later),
+            "index_shares",
+            later,
+            "at a second review",
+        )
+        contracts.check_shares(resolved(component), again, later, "at a second review")
 
 
 class CappingContract(_Contract):
@@ -164,3 +202,46 @@ class CappingContract(_Contract):
         weights = cap / cap.sum()
         capped = component.cap(view, frame, weights)  # type: ignore[attr-defined]
         contracts.check_weights(resolved(component), capped, frame, "in the conformance kit")
+
+
+class _OneBucket(Bucketing):
+    """The kit's family bucketing for replacement contracts: the largest ``count``
+    companies in bucket ``all``, filled between reviews with the next largest."""
+
+    count = 60
+
+    def bucket_names(self) -> tuple[str, ...]:
+        return ("all",)
+
+    def assign(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        chosen = ranked.iloc[: self.count]
+        return pd.DataFrame({"security_id": chosen.index, "bucket": "all", "fraction": 1.0})
+
+    def fill(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        others = ranked[~ranked.index.isin(previous["security_id"])]
+        places = self.count - len(previous)
+        added = pd.DataFrame({"security_id": others.index[:places], "bucket": "all", "fraction": 1.0})
+        return pd.concat([previous, added], ignore_index=True)
+
+
+class ReplacementContract(_Contract):
+    def test_replacements_follow_the_contract(self, component: Component, view: MarketView) -> None:
+        bucketing = _OneBucket()
+        frame = ranked(view)
+        family = bucketing.assign(view, frame, frame.iloc[0:0])
+        vacated = family.iloc[[3, 17, 41]]
+        current = family[~family["security_id"].isin(vacated["security_id"])].reset_index(drop=True)
+        frame["incumbent"] = frame.index.isin(family["security_id"])
+        candidates = frame[~frame.index.isin(vacated["security_id"])]
+        placed = component.replace(view, candidates, current, vacated, bucketing)  # type: ignore[attr-defined]
+        checked = contracts.check_buckets(
+            resolved(component), placed, candidates, ("all",), "in the conformance kit"
+        )
+        assert set(current["security_id"]) <= set(checked["security_id"]), "a member was dropped"
+        assert not set(vacated["security_id"]) & set(checked["security_id"]), "a security that left came back"
+        added = checked[~checked["security_id"].isin(current["security_id"])]
+        assert added["security_id"].map(candidates["incumbent"]).eq(False).all()
+        fills = getattr(component, "fills", True)
+        assert fills or added.empty, "a policy with fills = False must not add"
+        again = component.replace(view, candidates, current, vacated, bucketing)  # type: ignore[attr-defined]
+        pd.testing.assert_frame_equal(again.reset_index(drop=True), placed.reset_index(drop=True))

@@ -1,0 +1,26 @@
+"""The engine: what a family's methodology decides, review by review and between reviews.
+
+:mod:`~indexsmith.engine.review` runs one review on an as-of view (screens, ranking,
+bucketing or replacement, weighting, capping); :mod:`~indexsmith.engine.timeline` walks
+the family's sessions — reviews decided and taking effect, members leaving and replaced.
+"""
+
+from __future__ import annotations
+
+from indexsmith.components import Review
+from indexsmith.engine.review import Progress, ReviewOutput, facts, rank, run_review
+from indexsmith.engine.timeline import Event, Run, leaving_reasons, run, schedule
+
+__all__ = [
+    "Event",
+    "Progress",
+    "Review",
+    "ReviewOutput",
+    "Run",
+    "facts",
+    "leaving_reasons",
+    "rank",
+    "run",
+    "run_review",
+    "schedule",
+]

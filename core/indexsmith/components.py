@@ -183,6 +183,8 @@ class Weighting(Component):
     ``holding`` declares how the index holds its members (see :data:`HOLDINGS`). A
     weighting that holds ``shares`` implements :meth:`index_shares` instead of
     :meth:`weigh`; its weights are the index shares times the rank-date close.
+    ``share_basis`` names the share count its index shares follow between reviews (share
+    changes at or above the threshold apply to that count).
 
     State across reviews: either method may return a frame instead of a Series — its
     ``weight`` (or ``index_shares``) column is the result and every other column is state
@@ -194,6 +196,9 @@ class Weighting(Component):
 
     kind = "weighting"
     holding: ClassVar[str] = "weights"
+    #: The share count a share-holding index holds and keeps up to date: ``float``
+    #: (shares outstanding x float factor) or ``outstanding`` (full market cap).
+    share_basis: ClassVar[str] = "float"
 
     def weigh(self, view: MarketView, members: pd.DataFrame) -> pd.Series | pd.DataFrame:
         if self.holding != "shares":

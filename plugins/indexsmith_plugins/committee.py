@@ -134,7 +134,8 @@ class CommitteeTier:
         validator=attrs.validators.optional([attrs.validators.gt(0), attrs.validators.le(1)]),
         metadata={
             "help": "a company added from outside the family needs a line whose float-adjusted cap is at least "
-            "this fraction of the range minimum (S&P: 0.5, §3.2); none if omitted"
+            "this fraction of the range minimum, or of the cap at the bottom of the targets when that is "
+            "lower (S&P: 0.5, §3.2); none if omitted"
         },
     )
     retain_fraction: float | None = attrs.field(
@@ -287,13 +288,14 @@ class CommitteeSelection(Bucketing):
                 placed[company] = tier.name
                 notes[company] = f"committee decision (overrides line {forced_line[company]})"
             low, high = self._range(tier, view.as_of, cap, position)
+            # The thresholds scale with the range minimum, or with the cap of the company at
+            # the bottom of the family's targets so far when that is lower: a range holding
+            # fewer companies than the targets must neither push members out every review
+            # nor leave places empty.
+            depth = sum(t.target for t in self.indices[: self.indices.index(tier) + 1])
+            natural = float(cap.iloc[min(depth, len(cap)) - 1]) if len(cap) else low
             kept = [c for c in order if member_of.get(c) == tier.name and c not in placed]
             if tier.retain_fraction is not None and np.isfinite(low):
-                # The range minimum, or the cap of the company at the bottom of the family's
-                # targets so far when that is lower (a range holding fewer companies than the
-                # targets must not push members out every review).
-                depth = sum(t.target for t in self.indices[: self.indices.index(tier) + 1])
-                natural = float(cap.iloc[min(depth, len(cap)) - 1]) if len(cap) else low
                 floor = tier.retain_fraction * min(low, natural)
                 for company in [c for c in kept if cap_of[c] < floor]:
                     kept.remove(company)
@@ -316,7 +318,7 @@ class CommitteeSelection(Bucketing):
             ]
             moving = set(movers)
             if tier.min_float_cap_fraction is not None and np.isfinite(low):
-                floor = tier.min_float_cap_fraction * low
+                floor = tier.min_float_cap_fraction * min(low, natural)
                 free = [c for c in free if member_of.get(c) is not None or float_cap_of.get(c, 0.0) >= floor]
             candidates = movers + [c for c in free if low <= cap_of[c] <= high and c not in moving]
             below = (
@@ -355,9 +357,11 @@ class CommitteeSelection(Bucketing):
         """Between reviews: every member stays; the places left go by the committee's rules
         (largest eligible company in range, sector balance, migrations from a lower index
         whose places are filled in turn). Continued-membership releases and the overrides
-        file act at reviews only."""
+        file act at reviews only; a subset (S&P-100-style) keeps its members while they stay
+        in the parent and takes the parent's largest non-member for a place left."""
         tiers = tuple(attrs.evolve(tier, retain_fraction=None) for tier in self.indices)
-        rules = attrs.evolve(self, overrides=None, indices=tiers)  # type: ignore[arg-type]
+        subsets = tuple(attrs.evolve(s, buffer_rank=len(ranked) + 1) for s in self.subsets)
+        rules = attrs.evolve(self, overrides=None, indices=tiers, subsets=subsets)  # type: ignore[arg-type]
         return rules.assign(view, ranked, previous)
 
     @staticmethod

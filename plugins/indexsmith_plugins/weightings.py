@@ -28,6 +28,7 @@ class CapWeight(Weighting):
     share outstanding (times the fraction)."""
 
     holding: ClassVar[str] = "shares"
+    share_basis: ClassVar[str] = "outstanding"
 
     def index_shares(self, view: MarketView, members: pd.DataFrame) -> pd.Series:
         return view.shares_outstanding(members.index) * members["fraction"]

@@ -220,3 +220,134 @@ def test_same_day_special_dividend_spin_off_and_split_apply_in_a_fixed_order() -
     # Session 1: A 200 x 45 + B 100 x 100 + C 100 x 4 = 19,400, on the adjusted divisor.
     level = calc.levels.set_index("date")["price_return"]
     assert level[m.sessions[1]] == pytest.approx(19_400 / (d0 * 19_800 / 20_000), rel=1e-12)
+
+
+def _market_with_shares(closes: dict[str, list[float]], share_rows: list[tuple[int, str, float, float]]):  # type: ignore[no-untyped-def]
+    """A tiny market whose share table is given as (session, security, shares, float factor)."""
+    from indexsmith import Market
+
+    m = tiny_market(closes)
+    frames = {
+        "securities": m.securities,
+        "prices": pd.DataFrame(
+            [(m.sessions[d], s, v, 1000.0) for s, path in closes.items() for d, v in enumerate(path)],
+            columns=["date", "security_id", "close", "volume"],
+        ),
+        "shares": pd.DataFrame(
+            [(m.sessions[d], s, q, f) for d, s, q, f in share_rows],
+            columns=["date", "security_id", "shares_outstanding", "float_factor"],
+        ),
+    }
+    return m, frames, Market
+
+
+def test_a_split_between_the_rank_date_and_the_effective_date_scales_the_target_shares() -> None:
+    # Ranked on session 1 with 100 A and 100 B; A splits 2-for-1 on session 2 (price 20 ->
+    # 10); the review effective on session 3 holds 200 A: nothing trades, the level holds.
+    m = tiny_market(
+        {"A": [20.0, 20.0, 10.0, 10.0, 10.0], "B": [10.0] * 5},
+        actions=[(2, "A", "split", {"ratio": 2.0})],
+    )
+    c = shares_members(m, {0: {"A": 100.0, "B": 100.0}, 3: {"A": 100.0, "B": 100.0}}, rank_lag=2)
+    calc = calculate(c, m, HOLD_SHARES)
+    held = calc.holdings[calc.holdings["effective_date"] == m.sessions[3]]
+    assert held["index_shares"].tolist() == [200.0, 100.0]
+    assert calc.turnover["one_way"].iloc[-1] == pytest.approx(0.0, abs=1e-15)
+    assert calc.levels["price_return"].tolist() == pytest.approx([1000.0] * 5, rel=1e-12)
+    assert "rebalance" not in calc.events["event"].tolist()
+
+
+def test_a_share_change_after_the_rank_date_is_not_undone_by_the_review() -> None:
+    # B's shares rise 20% on session 3 (threshold 10%), after the rank date (session 2) of
+    # the review effective on session 4 that counted 100: the review keeps 120 B.
+    m, frames, Market = _market_with_shares(
+        {"A": [10.0] * 6, "B": [10.0] * 6},
+        [(0, "A", 100.0, 1.0), (0, "B", 100.0, 1.0), (3, "B", 120.0, 1.0)],
+    )
+    m = Market.from_frames(frames, source="tiny")
+    c = shares_members(m, {0: {"A": 100.0, "B": 100.0}, 4: {"A": 100.0, "B": 100.0}}, rank_lag=2)
+    options = CalculationOptions(holding="shares", share_change_threshold=0.10)
+    calc = calculate(c, m, options)
+    assert calc.holdings[calc.holdings["effective_date"] == m.sessions[4]]["index_shares"].tolist() == [
+        100.0,
+        120.0,
+    ]
+    review = calc.turnover[calc.turnover["effective_date"] == m.sessions[4]].iloc[-1]
+    assert review["one_way"] == pytest.approx(0.0, abs=1e-15)
+
+
+def test_a_weight_holding_index_applies_large_share_changes_too() -> None:
+    # A capped index holds weights; B's shares double between reviews (threshold 10%): its
+    # index shares double at that close, the divisor keeps the level (Nasdaq-100-style).
+    m, frames, Market = _market_with_shares(
+        {"A": [10.0] * 5, "B": [10.0] * 5},
+        [(0, "A", 100.0, 1.0), (0, "B", 100.0, 1.0), (2, "B", 200.0, 1.0)],
+    )
+    m = Market.from_frames(frames, source="tiny")
+    c = shares_members(m, {0: {"A": 100.0, "B": 100.0}})
+    calc = calculate(c, m, CalculationOptions(share_change_threshold=0.10))
+    held = calc.holdings.groupby("effective_date")["index_shares"].apply(list).tolist()
+    assert held[1][1] == pytest.approx(2 * held[0][1], rel=1e-12) and held[1][0] == held[0][0]
+    assert calc.events["event"].tolist() == ["share change"]
+    assert calc.levels["price_return"].tolist() == pytest.approx([1000.0] * 5, rel=1e-12)
+
+
+def test_a_full_market_cap_index_ignores_float_changes() -> None:
+    # share_basis 'outstanding': a float factor falling from 1 to 0.5 is no share change.
+    m, frames, Market = _market_with_shares(
+        {"A": [10.0] * 5, "B": [10.0] * 5},
+        [(0, "A", 100.0, 1.0), (0, "B", 100.0, 1.0), (2, "B", 100.0, 0.5)],
+    )
+    m = Market.from_frames(frames, source="tiny")
+    c = shares_members(m, {0: {"A": 100.0, "B": 100.0}})
+    full = calculate(
+        c, m, CalculationOptions(holding="shares", share_basis="outstanding", share_change_threshold=0.10)
+    )
+    assert full.events.empty
+    floating = calculate(c, m, CalculationOptions(holding="shares", share_change_threshold=0.10))
+    assert floating.events["event"].tolist() == ["share change"]
+
+
+def test_every_member_leaving_at_one_close_is_replaced_without_a_broken_divisor() -> None:
+    # A and B are both acquired at the close of session 2; C and D replace them there. The
+    # level is continuous and the replacements hold the index's value.
+    m = tiny_market({"A": [10.0, 10.0, 12.0], "B": [10.0, 10.0, 8.0], "C": [5.0] * 5, "D": [20.0] * 5})
+    c = shares_members(m, {0: {"A": 100.0, "B": 100.0}})
+    between = pd.DataFrame(
+        [
+            (m.sessions[1], m.sessions[2], "replacement", sid, change, q, q, w)
+            for sid, change, q, w in (
+                ("A", "deletion", np.nan, np.nan),
+                ("B", "deletion", np.nan, np.nan),
+                ("C", "addition", 100.0, 0.5),
+                ("D", "addition", 100.0, 0.5),
+            )
+        ],
+        columns=[
+            "rank_date",
+            "effective_date",
+            "review",
+            "security_id",
+            "change",
+            "target_shares",
+            "float_shares",
+            "weight",
+        ],
+    )
+    calc = calculate(c, m, HOLD_SHARES, between=between)
+    level = calc.levels.set_index("date")["price_return"]
+    assert level[m.sessions[3]] == pytest.approx(level[m.sessions[2]], rel=1e-12) == 1000.0
+    assert calc.holdings[calc.holdings["effective_date"] == m.sessions[2]]["security_id"].tolist() == [
+        "C",
+        "D",
+    ]
+    # Without anything bought at that close the calculation says why it cannot go on.
+    with pytest.raises(
+        DataError, match=r"every member left at the close of 2024-01-04 \(delisting of B last\)"
+    ):
+        calculate(
+            shares_members(m, {0: {"A": 100.0, "B": 100.0}, 3: {"A": 100.0, "B": 100.0}}),
+            m,
+            HOLD_SHARES,
+            index_id="x",
+        )

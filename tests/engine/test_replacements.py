@@ -109,6 +109,37 @@ def test_a_decided_review_is_amended_when_a_member_leaves_before_it_takes_effect
     assert members_each_session(result, m).eq(2).all()
 
 
+def test_a_member_leaving_on_the_effective_date_is_deleted_for_that_reason(plugins: Plugins) -> None:
+    path = closes(A=40.0, B=30.0, C=20.0, D=10.0)
+    leaves(path, "A", 40)
+    m = tiny_market(path, actions=[(40, "A", "delisting", {"reason": "voluntary"})])
+    definition = top(2, "next-ranked")
+    definition["index"]["schedule"]["params"] = {"rank_lag_sessions": 3, "announce_lag_sessions": 1}
+    result = indexsmith.build(definition, m, plugins=plugins)["top"]
+    february = result.changes[result.changes["effective_date"] == m.sessions[40]]
+    assert february[["security_id", "change", "reason"]].values.tolist() == [
+        ["C", "addition", "replacement for A"],
+        ["A", "deletion", "delisted (voluntary), last close 2024-02-29"],
+    ]
+
+
+def test_an_amended_review_keeps_what_it_announced_and_the_replacement_takes_the_freed_weight(
+    plugins: Plugins,
+) -> None:
+    # A capped (weight-holding) index: the February review announced A 40/70 and B 30/70;
+    # A leaves before it takes effect. B keeps 30/70 and C, which replaces A, takes 40/70
+    # (re-weighting the review on the later view would have given B 30/50).
+    path = closes(A=40.0, B=30.0, C=20.0, D=10.0)
+    leaves(path, "A", 38)
+    m = tiny_market(path, actions=[(38, "A", "delisting", {"reason": "voluntary"})])
+    definition = top(2, "next-ranked", capping={"use": "single-name", "params": {"max_weight": 0.99}})
+    definition["index"]["schedule"]["params"] = {"rank_lag_sessions": 3, "announce_lag_sessions": 1}
+    result = indexsmith.build(definition, m, plugins=plugins)["top"]
+    february = result.constituents[result.constituents["effective_date"] == m.sessions[40]]
+    weights = february.set_index("security_id")["weight"]
+    assert weights.to_dict() == pytest.approx({"B": 30 / 70, "C": 40 / 70}, rel=1e-12)
+
+
 def test_a_place_that_cannot_be_filled_is_reported(plugins: Plugins, tmp_path: Any) -> None:
     # Only C could replace A, and C's price is below the screen's minimum.
     path = closes(A=40.0, B=30.0, C=0.5)

@@ -11,11 +11,8 @@ Holdings are the state. The ledger's methods are the events, applied in session 
   An index that holds **weights** sets ``q_i = w_i · MV / P_i,ref`` at the reference price
   (rank-date close, a close some sessions before the effective date, or the effective-date
   close; split-adjusted), then holds it. A price-weighted index holds one unit of each.
-* :meth:`Ledger.between_reviews` — members that left (or migrated) at a close and what
-  replaced them: a replacement of a share-holding index enters with its float-adjusted
-  shares; one of a weight-holding index takes the value of the member it replaces.
-* :meth:`Ledger.drop_spin_off`, :meth:`Ledger.share_change` — a spun-off company dropped
-  after its first session; a large share or float change applied at once.
+* Changes between reviews (:mod:`indexsmith.calculation.between`) — replacements and
+  migrations, spun-off companies dropped, large share changes.
 * :meth:`Ledger.before_open` — ex-date adjustments made with the previous close (special
   dividends, spin-offs, splits, in that order on one session).
 * :meth:`Ledger.after_close` — members whose last close was this session leave, sold at
@@ -57,19 +54,6 @@ class Target:
     kind: str
 
 
-@attrs.frozen
-class Change:
-    """A change between reviews at one close: securities that leave the index (if still
-    held) and those that enter, with their target shares and weights."""
-
-    kind: str
-    remove: np.ndarray
-    add: np.ndarray
-    add_shares: np.ndarray
-    add_float_shares: np.ndarray
-    add_weight: np.ndarray
-
-
 def spread(values: np.ndarray, pos: np.ndarray, union: np.ndarray) -> np.ndarray:
     """``values`` (aligned with ``pos``) laid out on the sorted ``union`` of positions."""
     out = np.zeros(len(union))
@@ -98,6 +82,14 @@ class Ledger:
         self.mv_last = float("nan")
         #: Proceeds of members sold at the last after_close, for replacements taking their value.
         self.proceeds: dict[int, float] = {}
+        #: Position -> the session its float-adjusted shares were last changed between
+        #: reviews: a review ranked before that keeps them (its rank-date count is older).
+        self.shares_set_at: dict[int, int] = {}
+        #: Sessions at whose close something is bought (a review or a replacement): if every
+        #: member leaves at such a close the divisor waits for what is bought.
+        self.reinvest_sessions: set[int] = set()
+        #: The market value before every member left at this close (see adjust).
+        self.emptied_from = float("nan")
         self.out_dates: list[np.ndarray] = []
         self.out_cols: dict[str, list[np.ndarray]] = {k: [] for k in LEVEL_COLUMNS[1:]}
         self.holdings_rows: list[tuple[np.ndarray, ...]] = []
@@ -116,6 +108,25 @@ class Ledger:
         """Change the divisor so the level is the same at market value ``after`` as at
         ``before``; recorded in the adjustments table."""
         divisor = self.divisor
+        if self.emptied_from > 0 and after > 0:
+            # Every member left at this close; what is bought now takes the level over.
+            before, self.emptied_from = self.emptied_from, float("nan")
+        elif not after > 0 and before > 0 and session in self.reinvest_sessions and not len(self.book.pos):
+            # The last member left; a review or replacement at this close buys the new ones.
+            self.event_rows.append((self.sessions[session], sid, what, divisor, divisor))
+            self.emptied_from = before
+            return
+        if not after > 0 and before > 0 and not len(self.book.pos):
+            raise DataError(
+                [
+                    Problem(
+                        f"index '{self.index_id}': every member left at the close of {self.sessions[session]:%Y-%m-%d} "
+                        f"({what} of {sid} last) and nothing is bought at that close",
+                        "constituents",
+                        "give the family a replacement policy, or end the index by that date",
+                    )
+                ]
+            )
         if not after > 0 or not before > 0:
             raise DataError(
                 [
@@ -132,8 +143,14 @@ class Ledger:
 
     # -- reviews -----------------------------------------------------------------------------
 
-    def rebalance(self, session: int, target: Target) -> None:
-        """Set the holdings of a review at the close of its effective date."""
+    def rebalance(
+        self,
+        session: int,
+        target: Target,
+        before: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        """Set the holdings of a review at the close of its effective date; ``before`` is
+        the book before this close's delistings (their sale counts in the review's turnover)."""
         options, book, sessions = self.options, self.book, self.sessions
         pos, w, shares, fs = target.pos, target.weight, target.shares, target.float_shares
         # A member delisted between the rank date and this close is not bought.
@@ -150,23 +167,38 @@ class Ledger:
                     )
                 )
             pos, w, shares, fs = pos[alive], w[alive] / w[alive].sum(), shares[alive], fs[alive]
+        if not len(pos):
+            raise DataError(
+                [
+                    Problem(
+                        f"index '{self.index_id}': every member of the review effective {sessions[session]:%Y-%m-%d} "
+                        "left the market before it took effect",
+                        "constituents",
+                        "give the family a replacement policy, or end the index before that date",
+                    )
+                ]
+            )
+        # Shares counted on the rank date, in shares of the effective date (splits between).
+        split = self.events.split_factor(target.rank_session, session, pos)
+        shares, fs = shares * split, fs * split
         p_new = self.prices.block(np.array([session]), pos)[0]
-        old_pos, old_q, old_fs = book.pos.copy(), book.q.copy(), book.fs.copy()
+        old_pos, old_q, old_fs = before if before is not None else (book.pos, book.q, book.fs)
+        old_pos, old_q, old_fs = old_pos.copy(), old_q.copy(), old_fs.copy()
         first = bool(np.isnan(self.pr))
         if options.unit_holdings:
             q, fs = np.ones(len(pos)), np.ones(len(pos))
         elif self.holds_shares:
-            q = shares.astype(float).copy()
-            if not first and options.share_updates == "reconstitutions" and target.kind != "reconstitution":
-                held = np.isin(pos, old_pos)
-                at = np.searchsorted(old_pos, pos[held], sorter=np.argsort(old_pos))
-                order = np.argsort(old_pos)
-                q[held] = old_q[order][at]
-                fs = fs.astype(float).copy()
-                fs[held] = old_fs[order][at]
+            q, fs = shares.astype(float).copy(), fs.astype(float).copy()
+            if not first:
+                q, fs = self._keep_book_shares(session, target, pos, q, fs)
         else:
             scale = options.base_value if first else self.mv_last
+            if not scale > 0:
+                scale = self.emptied_from
             q = w * scale / self._reference_prices(session, target, pos, p_new)
+            fs = fs.astype(float).copy()
+            if not first:
+                _, fs = self._keep_book_shares(session, target, pos, q, fs)
         mv_new = float(p_new @ q)
         if first:
             self.divisor = options.initial_divisor or mv_new / options.base_value
@@ -178,18 +210,47 @@ class Ledger:
             one_way, parts, cost = float("nan"), dict.fromkeys(CAUSES, float("nan")), 0.0
         else:
             mv_old = self.mv_last
-            if abs(mv_new / mv_old - 1) > 1e-15:
+            if abs(mv_new / mv_old - 1) > 1e-15 if mv_old > 0 else True:
                 self.adjust(
                     session, "", "membership" if options.unit_holdings else "rebalance", mv_old, mv_new
                 )
-            one_way, parts, cost = self._trade(
+            one_way, parts, cost = self.trade(
                 session, old_pos, old_q, old_fs, pos, q, fs, between_reviews=False
             )
-            self._log_changes(session, old_pos, pos, "review")
+            self._log_changes(session, book.pos, pos, "review")
             book.set(pos, q, fs)
             self.mv_last = mv_new
-        self._turnover_row(session, target.kind, one_way, parts, cost)
-        self.holdings_rows.append((np.full(len(book.pos), session), book.pos.copy(), book.q.copy()))
+        self.record_turnover(session, target.kind, one_way, parts, cost)
+        self.record_holdings(session)
+
+    def _keep_book_shares(
+        self, session: int, target: Target, pos: np.ndarray, q: np.ndarray, fs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Members whose share counts the review does not bring up to date keep the book's:
+        at a review other than a reconstitution when shares update at reconstitutions only,
+        and where a share change between reviews came after the rank date (the review's
+        count is older). Index shares keep the review's fraction of the book's count."""
+        book = self.book
+        order = np.argsort(book.pos)
+        held = np.isin(pos, book.pos)
+        at = order[np.searchsorted(book.pos, pos[held], sorter=order)]
+        book_q, book_fs = book.q[at], book.fs[at]
+        if self.options.share_updates == "reconstitutions" and target.kind != "reconstitution":
+            keep = np.ones(int(held.sum()), dtype=bool)
+        else:
+            changed = np.array([self.shares_set_at.get(int(p), -1) for p in pos[held]])
+            keep = changed > target.rank_session
+        if not keep.any():
+            return q, fs
+        q, fs = q.copy(), fs.copy()
+        idx = np.flatnonzero(held)[keep]
+        if self.options.share_updates == "reconstitutions" and target.kind != "reconstitution":
+            q[idx] = book_q[keep]
+        elif self.holds_shares:
+            fraction = np.divide(q[idx], fs[idx], out=np.ones(len(idx)), where=fs[idx] > 0)
+            q[idx] = fraction * book_fs[keep]
+        fs[idx] = book_fs[keep]
+        return q, fs
 
     def _reference_prices(
         self, session: int, target: Target, pos: np.ndarray, p_new: np.ndarray
@@ -221,7 +282,7 @@ class Ledger:
         usable = np.isfinite(adjusted) & (adjusted > 0)
         return np.where(usable, adjusted, p_new)
 
-    def _trade(
+    def trade(
         self,
         session: int,
         old_pos: np.ndarray,
@@ -276,7 +337,7 @@ class Ledger:
         )
         return one_way, parts, cost
 
-    def _turnover_row(
+    def record_turnover(
         self, session: int, kind: str, one_way: float, parts: dict[str, float], cost: float
     ) -> None:
         two_way = 2 * one_way if one_way == one_way else one_way
@@ -284,117 +345,15 @@ class Ledger:
             (self.sessions[session], kind, one_way, two_way, cost, *(parts[c] for c in CAUSES))
         )
 
+    def record_holdings(self, session: int) -> None:
+        """The book at this close, for the holdings table."""
+        self.holdings_rows.append(
+            (np.full(len(self.book.pos), session), self.book.pos.copy(), self.book.q.copy())
+        )
+
     def _log_changes(self, session: int, old_pos: np.ndarray, new_pos: np.ndarray, reason: str) -> None:
         self.log.extend((session, int(p), "exit", reason) for p in old_pos[~np.isin(old_pos, new_pos)])
         self.log.extend((session, int(p), "entry", reason) for p in new_pos[~np.isin(new_pos, old_pos)])
-
-    # -- between reviews -----------------------------------------------------------------------
-
-    def between_reviews(
-        self, session: int, change: Change, before: tuple[np.ndarray, np.ndarray, np.ndarray]
-    ) -> None:
-        """Members leaving at this close (those not already sold as delistings: migrations)
-        and their replacements; ``before`` is the book before this session's delistings, so
-        the turnover counts the sale and the reinvestment."""
-        book, options = self.book, self.options
-        proceeds = self.proceeds.pop(session, 0.0)
-        current = self.mv_last
-        for position in change.remove:
-            i = book.index_of(int(position))
-            if i < 0:
-                continue
-            value = float(book.q[i]) * self.close_of(int(position), session)
-            self.log.append((session, int(position), "exit", change.kind))
-            book.drop(i)
-            proceeds += value
-            self.adjust(session, str(self.ids[position]), "migration", current, current - value)
-            current -= value
-        add = np.array(
-            [p for p in change.add if book.index_of(int(p)) < 0 and self.events.delisted[p] > session],
-            dtype=np.int64,
-        )
-        keep = np.isin(change.add, add)
-        if len(add):
-            prices = self.prices.block(np.array([session]), add)[0]
-            if options.unit_holdings:
-                q, fs = np.ones(len(add)), np.ones(len(add))
-            elif self.holds_shares:
-                q, fs = change.add_shares[keep].astype(float), change.add_float_shares[keep].astype(float)
-            else:
-                value = proceeds if proceeds > 0 else current * float(change.add_weight[keep].sum())
-                q = value / len(add) / prices
-                fs = change.add_float_shares[keep].astype(float)
-            for position, shares, float_shares in zip(add, q, fs, strict=True):
-                book.add(int(position), float(shares), float(float_shares))
-                self.log.append((session, int(position), "entry", change.kind))
-            after = current + float(prices @ q)
-            self.adjust(session, "", "replacement", current, after)
-            current = after
-        self.mv_last = current
-        old_pos, old_q, old_fs = before
-        one_way, parts, cost = self._trade(
-            session, old_pos, old_q, old_fs, book.pos, book.q, book.fs, between_reviews=True
-        )
-        self._turnover_row(session, change.kind, one_way, parts, cost)
-        self.holdings_rows.append((np.full(len(book.pos), session), book.pos.copy(), book.q.copy()))
-
-    def drop_spin_off(self, session: int, position: int, reason: str) -> None:
-        """A spun-off company leaves at the close of its first session (value reinvested)."""
-        i = self.book.index_of(position)
-        if i < 0:
-            return
-        before = (self.book.pos.copy(), self.book.q.copy(), self.book.fs.copy())
-        value = float(self.book.q[i]) * self.close_of(position, session)
-        self.book.drop(i)
-        self.log.append((session, position, "exit", reason))
-        self.adjust(session, str(self.ids[position]), "spin-off dropped", self.mv_last, self.mv_last - value)
-        self.mv_last -= value
-        one_way, parts, cost = self._trade(
-            session, *before, self.book.pos, self.book.q, self.book.fs, between_reviews=True
-        )
-        self._turnover_row(session, "spin-off", one_way, parts, cost)
-
-    def share_change(self, session: int, changes: list[tuple[int, float]]) -> None:
-        """Float-adjusted share changes at or above the threshold, applied at this close."""
-        book, threshold = self.book, self.options.share_change_threshold
-        before = (book.pos.copy(), book.q.copy(), book.fs.copy())
-        moved = False
-        for position, float_shares in changes:
-            i = book.index_of(position)
-            if i < 0 or not book.fs[i] > 0 or threshold is None:
-                continue
-            ratio = float_shares / book.fs[i]
-            if abs(ratio - 1) < threshold:
-                continue
-            if not self.panel.get("observed", session, np.array([position]))[0] == 1:
-                raise DataError(
-                    [
-                        Problem(
-                            f"index '{self.index_id}': a share change of member {self.ids[position]} on "
-                            f"{self.sessions[session]:%Y-%m-%d}, a session without a price for it",
-                            "shares",
-                            "date the share row on a session the security traded",
-                        )
-                    ]
-                )
-            value = float(book.q[i]) * self.close_of(position, session)
-            book.q[i] *= ratio
-            book.fs[i] = float_shares
-            self.adjust(
-                session,
-                str(self.ids[position]),
-                "share change",
-                self.mv_last,
-                self.mv_last + value * (ratio - 1),
-            )
-            self.mv_last += value * (ratio - 1)
-            moved = True
-        if moved:
-            one_way, parts, cost = self._trade(
-                session, *before, book.pos, book.q, book.fs, between_reviews=False
-            )
-            self._turnover_row(session, "share change", one_way, parts, cost)
-            self.holdings_rows.append((np.full(len(book.pos), session), book.pos.copy(), book.q.copy()))
 
     # -- sessions between events -----------------------------------------------------------
 

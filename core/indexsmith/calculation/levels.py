@@ -32,8 +32,10 @@ import numpy as np
 import pandas as pd
 
 from indexsmith.calculation import actions
+from indexsmith.calculation import between as changes_between
+from indexsmith.calculation.between import Change
 from indexsmith.calculation.events import Events
-from indexsmith.calculation.ledger import Change, Ledger, Target
+from indexsmith.calculation.ledger import Ledger, Target
 from indexsmith.calculation.options import CalculationOptions
 from indexsmith.data.market import Market
 from indexsmith.errors import DataError, Problem
@@ -42,6 +44,7 @@ from indexsmith.frames import ADJUSTMENT_COLUMNS, HOLDING_COLUMNS, TRADE_COLUMNS
 #: Columns of the changes between reviews :func:`calculate` reads (one row per security
 #: leaving or entering an index at a close).
 BETWEEN_COLUMNS = (
+    "rank_date",
     "effective_date",
     "review",
     "security_id",
@@ -86,7 +89,7 @@ def calculate(
     ids = market.security_ids
     if constituents.empty:
         raise DataError([Problem("the index has no constituents to calculate", "constituents")])
-    reviews = targets(constituents, market)
+    reviews = targets(constituents, market, options)
     first = min(reviews)
     last = (
         len(sessions) - 1 if end is None else int(sessions.searchsorted(pd.Timestamp(end), side="right")) - 1
@@ -95,7 +98,8 @@ def calculate(
     ledger = Ledger(market, options, events, index_id)
     changes = _changes(between, market, first, last)
     drops = _drops(spin_off_drops, market, first, last)
-    share_changes = _share_changes(constituents, market, options, ledger, first, last)
+    share_changes = _share_changes(constituents, market, options, first, last)
+    ledger.reinvest_sessions = set(reviews) | {s for s, c in changes.items() if len(c.add)}
 
     review_sessions = sorted(s for s in reviews if s <= last)
     action_sessions = events.action_sessions()
@@ -130,14 +134,14 @@ def calculate(
         if stop in delist_sessions:
             actions.after_close(ledger, stop)
         if stop in changes:
-            ledger.between_reviews(stop, changes[stop], before)
+            changes_between.between_reviews(ledger, stop, changes[stop], before)
         ledger.proceeds.pop(stop, None)
         for position, reason in drops.get(stop, ()):
-            ledger.drop_spin_off(stop, position, reason)
+            changes_between.drop_spin_off(ledger, stop, position, reason)
         if stop in share_changes:
-            ledger.share_change(stop, share_changes[stop])
+            changes_between.share_change(ledger, stop, share_changes[stop])
         if stop in reviews and stop != first:
-            ledger.rebalance(stop, reviews[stop])
+            ledger.rebalance(stop, reviews[stop], before if stop in delist_sessions else None)
         nxt = stop + 1
         if nxt <= last and nxt in action_sessions:
             actions.before_open(ledger, nxt, events.on_session(nxt))
@@ -163,6 +167,11 @@ def _changes(between: pd.DataFrame | None, market: Market, first: int, last: int
     float_shares = frame["float_shares"].to_numpy(dtype=float)
     weight = frame["weight"].to_numpy(dtype=float)
     kind = frame["review"].to_numpy(dtype=object)
+    chosen = (
+        sessions.searchsorted(pd.DatetimeIndex(frame["rank_date"]))
+        if "rank_date" in frame
+        else np.full(len(frame), -1)
+    )
     out = {}
     starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]]) if len(session) else np.zeros(0, int)
     for lo, hi in zip(starts, [*starts[1:], len(session)], strict=True):
@@ -174,6 +183,7 @@ def _changes(between: pd.DataFrame | None, market: Market, first: int, last: int
             add_shares=shares[lo:hi][a],
             add_float_shares=float_shares[lo:hi][a],
             add_weight=weight[lo:hi][a],
+            rank_session=int(chosen[lo]),
         )
     return out
 
@@ -197,19 +207,21 @@ def _share_changes(
     constituents: pd.DataFrame,
     market: Market,
     options: CalculationOptions,
-    ledger: Ledger,
     first: int,
     last: int,
 ) -> dict[int, list[tuple[int, float]]]:
-    """Session -> (position, float-adjusted shares) of share rows of members between
-    reviews, when the index applies large changes at once (``share_change_threshold``)."""
-    if options.share_change_threshold is None or not ledger.holds_shares:
+    """Session -> (position, shares on the index's basis) of share rows of members between
+    reviews, when the index applies large changes at once (``share_change_threshold``;
+    not for an index holding one unit of each member)."""
+    if options.share_change_threshold is None or options.unit_holdings:
         return {}
     table = market.shares
     members = np.unique(market.security_ids.get_indexer(constituents["security_id"].unique()))
     keep = np.isin(table["pos"], members)
     sessions = market.sessions.searchsorted(pd.DatetimeIndex(table["date"][keep]))
-    float_shares = (table["shares_outstanding"][keep] * table["float_factor"][keep]).astype(float)
+    float_shares = table["shares_outstanding"][keep].astype(float)
+    if options.share_basis == "float":
+        float_shares = float_shares * table["float_factor"][keep]
     out: dict[int, list[tuple[int, float]]] = {}
     for session, position, value in zip(sessions, table["pos"][keep], float_shares, strict=True):
         if first < session <= last:
@@ -257,8 +269,12 @@ def _tables(
     )
 
 
-def targets(constituents: pd.DataFrame, market: Market) -> dict[int, Target]:
-    """Session -> what the review effective on it sets, one entry per effective date."""
+def targets(
+    constituents: pd.DataFrame, market: Market, options: CalculationOptions | None = None
+) -> dict[int, Target]:
+    """Session -> what the review effective on it sets, one entry per effective date;
+    members' share counts on the index's basis (``share_basis``)."""
+    basis = options.share_basis if options is not None else "float"
     sessions, ids = market.sessions, market.security_ids
     frame = constituents.sort_values("effective_date", kind="stable")
     dates = pd.DatetimeIndex(frame["effective_date"]).to_numpy()
@@ -278,7 +294,7 @@ def targets(constituents: pd.DataFrame, market: Market) -> dict[int, Target]:
         frame[name].to_numpy(dtype=float) if name in frame else np.full(len(frame), np.nan)
     )
     shares = column("target_shares")
-    float_shares = column("shares_outstanding") * column("float_factor")
+    float_shares = column("shares_outstanding") * (column("float_factor") if basis == "float" else 1.0)
     float_shares = np.where(np.isfinite(float_shares), float_shares, shares)
     rank_dates = pd.DatetimeIndex(frame["rank_date"] if "rank_date" in frame else frame["effective_date"])
     rank_sessions = sessions.searchsorted(rank_dates)

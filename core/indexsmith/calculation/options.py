@@ -52,6 +52,14 @@ class CalculationOptions:
             "index shares from the target weights at the reference price"
         },
     )
+    share_basis: str = attrs.field(
+        default="float",
+        validator=attrs.validators.in_(["float", "outstanding"]),
+        metadata={
+            "help": "the share count the index holds and updates: float-adjusted shares ('float') or shares "
+            "outstanding ('outstanding', set for a weighting by full market cap)"
+        },
+    )
     reference_price: str = attrs.field(
         default="rank-date",
         validator=attrs.validators.in_(["rank-date", "effective-date", "sessions-before"]),

@@ -224,6 +224,8 @@ def resolve(
         settings = {**definition.calculation, **(spec.calculation or {})}
         if weighting is not None and getattr(weighting.component, "unit_holdings", False):
             settings.setdefault("unit_holdings", True)
+        if weighting is not None and getattr(weighting.component, "share_basis", "float") != "float":
+            settings.setdefault("share_basis", weighting.component.share_basis)  # type: ignore[attr-defined]
         if (
             weighting is not None
             and getattr(weighting.component, "holding", "weights") == "shares"

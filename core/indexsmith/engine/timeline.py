@@ -163,7 +163,12 @@ def run(
         walk.decide(review)
         walk.advance(walk.session(review.effective_date))
         walk.take_effect()
-    walk.advance(len(market.sessions) - 1)
+    # Members leaving after the last review are handled up to the end of the build.
+    last = len(market.sessions) - 1
+    stop = end or methodology.definition.end
+    if stop is not None:
+        last = min(last, int(market.sessions.searchsorted(pd.Timestamp(stop), side="right")) - 1)
+    walk.advance(last)
     if progress:
         progress(len(reviews), len(reviews), "done")
     return Run(walk.outputs, walk.events, pending, walk.spin_off_drops(), tuple(walk.warnings))
@@ -342,25 +347,60 @@ class _Walk:
 
     def _amend_pending(self, leavers: pd.Index, decided: int, exclude: frozenset[str]) -> None:
         """A member of a decided review leaves before it takes effect: the replacement
-        policy fills its place in that review (re-weighted on the replacement's view)."""
+        policy fills its place in that review (chosen on the view of ``decided``). In an
+        index whose membership the amendment changes, the announced members that stay keep
+        their targets and the entering members (newcomers or migrants) share the weight
+        the departed members leave; an index whose members it leaves alone stays as
+        announced."""
         assert self.pending is not None and self.pending_input is not None
         output = self.outputs[self.pending]
         states, previous_rank_date = self.pending_input
-        vacated = output.assignment[isin(output.assignment["security_id"], leavers)]
-        current = output.assignment[~isin(output.assignment["security_id"], leavers)]
+        leaving = isin(output.assignment["security_id"], leavers)
         view = self.market.view(self.market.sessions[decided])
         view.previous_rank_date = previous_rank_date
         amended = run_review(
             self.methodology,
             view,
             output.review,
-            current,
+            output.assignment[~leaving],
             states,
-            vacated=vacated[["security_id", "bucket", "fraction"]],
+            vacated=output.assignment.loc[leaving, ["security_id", "bucket", "fraction"]],
             candidates=self.eligible,
             exclude=exclude,
+            keep=output.constituents,
         )
-        self.outputs[self.pending] = attrs.evolve(amended, exclusions=output.exclusions)
+        constituents, new_states = {}, {}
+        for index_id, announced in output.constituents.items():
+            chosen = amended.constituents[index_id]
+            state = output.states.get(index_id, pd.DataFrame())
+            if chosen is announced:
+                constituents[index_id], new_states[index_id] = announced, state
+                continue
+            retained = announced[isin(announced.index, chosen.index)]
+            entering = chosen[~isin(chosen.index, announced.index)].copy()
+            freed = 1.0 - float(retained["weight"].sum()) / float(announced["weight"].sum())
+            if len(entering) and entering["weight"].sum() > 0:
+                entering["weight"] = entering["weight"] / entering["weight"].sum() * freed
+            members = pd.concat([retained, entering])
+            members["weight"] = members["weight"] / members["weight"].sum()
+            constituents[index_id] = members
+            added_state = amended.states.get(index_id, pd.DataFrame())
+            if len(state.columns) or len(added_state.columns):
+                new_states[index_id] = pd.concat(
+                    [
+                        state[isin(state.index, retained.index)],
+                        added_state[isin(added_state.index, entering.index)],
+                    ]
+                )
+            else:
+                new_states[index_id] = state
+        self.outputs[self.pending] = attrs.evolve(
+            output,
+            assignment=amended.assignment,
+            constituents=constituents,
+            states=new_states,
+            exclusions=pd.concat([output.exclusions, amended.exclusions], ignore_index=True),
+        )
         self.pending_state = _State.from_output(self.outputs[self.pending], self.leaves)
 
     # -- spin-offs ---------------------------------------------------------------------------

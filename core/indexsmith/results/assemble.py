@@ -16,7 +16,7 @@ from indexsmith.calculation.levels import BETWEEN_COLUMNS, Calculation
 from indexsmith.components import Review
 from indexsmith.data.market import Market
 from indexsmith.definition.model import Methodology, ResolvedIndex
-from indexsmith.engine import Event, ReviewOutput, Run
+from indexsmith.engine import Event, ReviewOutput, Run, leaving_reasons
 from indexsmith.frames import (
     CHANGE_COLUMNS,
     CONSTITUENT_COLUMNS,
@@ -170,6 +170,7 @@ def _index_tables(
     moves: dict[str, list[Any]] = {c: [] for c in CHANGE_COLUMNS}
     previous: pd.Index | None = None
     tickers = market.securities.set_index("security_id")["ticker"]
+    departures = _departures(market)
     timeline = sorted(
         [(output.review.effective_date, 1, i) for i, output in enumerate(reviews)]
         + [(event.review.effective_date, 0, i) for i, event in enumerate(events)]
@@ -186,7 +187,9 @@ def _index_tables(
             now = by_security(event.assignment)["bucket"] if migrated else None
             rows = [(sid, "deletion", _left(sid, reasons, now), np.nan, np.nan, np.nan) for sid in removed]
             if added is not None and len(added):
-                float_shares = added["shares_outstanding"] * added["float_factor"]
+                float_shares = added["shares_outstanding"] * (
+                    added["float_factor"] if index.calculation.share_basis == "float" else 1.0
+                )
                 rows += [
                     (sid, "addition", note or "", shares, fs, weight)
                     for sid, note, shares, fs, weight in zip(
@@ -211,6 +214,7 @@ def _index_tables(
                 ):
                     moves[column].append(value)
                 for column, value in (
+                    ("rank_date", review.rank_date),
                     ("effective_date", review.effective_date),
                     ("review", review.kind),
                     ("security_id", sid),
@@ -254,7 +258,7 @@ def _index_tables(
         )
         if previous is not None:
             gone = before[~isin(before, current)]
-            changes.append(_dated(_deletions(gone, tickers, output, assigned), review))
+            changes.append(_dated(_deletions(gone, tickers, output, assigned, departures), review))
         previous = current
     changes.append(pd.DataFrame(moves))
     constituents = pd.concat(frames, ignore_index=True).sort_values(
@@ -277,15 +281,39 @@ def _left(sid: str, reasons: pd.Series, now: pd.Series | None) -> str:
     return f"migrated to {now.get(sid, 'no bucket') if now is not None else 'no bucket'}"
 
 
-def _deletions(gone: pd.Index, tickers: pd.Series, output: ReviewOutput, assigned: pd.Series) -> pd.DataFrame:
-    """Why each former member left: the screen that excluded it, where it ranked, or its
-    delisting."""
+def _departures(market: Market) -> pd.DataFrame:
+    """Each delisted security's last close and why it left the market."""
+    securities = market.securities.dropna(subset=["delisting_date"])
+    last = market.sessions.searchsorted(pd.DatetimeIndex(securities["delisting_date"]))
+    reasons = leaving_reasons(market)
+    return pd.DataFrame(
+        {
+            "date": pd.DatetimeIndex(securities["delisting_date"]),
+            "reason": [
+                reasons.get((sid, int(s)), f"delisted, last close {d:%Y-%m-%d}")
+                for sid, s, d in zip(
+                    securities["security_id"], last, securities["delisting_date"], strict=True
+                )
+            ],
+        },
+        index=pd.Index(securities["security_id"]),
+    )
+
+
+def _deletions(
+    gone: pd.Index, tickers: pd.Series, output: ReviewOutput, assigned: pd.Series, departures: pd.DataFrame
+) -> pd.DataFrame:
+    """Why each former member left: the screen that excluded it, its leaving the market
+    before the review took effect, where it ranked, or its delisting."""
     excluded = output.exclusions.drop_duplicates("security_id").set_index("security_id")
     ranked = output.ranked
+    effective = output.review.effective_date
     reasons = []
     for sid in gone:
         if sid in excluded.index:
             reasons.append(f"excluded by {excluded.loc[sid, 'screen']!s}: {excluded.loc[sid, 'reason']!s}")
+        elif sid in departures.index and departures.loc[sid, "date"] <= effective:
+            reasons.append(str(departures.loc[sid, "reason"]))
         elif sid in ranked.index:
             bucket = assigned.get(sid, "no bucket")
             reasons.append(f"rank {ranked.loc[sid, 'rank']!s} in {bucket}")

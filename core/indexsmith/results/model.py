@@ -64,7 +64,7 @@ class IndexResult:
     ) -> IndexResult:
         """This result with its daily calculation (and membership intervals) attached, and
         the index shares held from each effective date written into the constituents."""
-        constituents = self.constituents
+        constituents = self.constituents.copy()
         shares = calculation.holdings.set_index(["effective_date", "security_id"])["index_shares"]
         keys = pd.MultiIndex.from_frame(constituents[["effective_date", "security_id"]])
         constituents["index_shares"] = shares.reindex(keys).to_numpy()

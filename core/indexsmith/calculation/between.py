@@ -117,9 +117,21 @@ def share_change(ledger: Ledger, session: int, changes: list[tuple[int, float]])
     book, threshold = ledger.book, ledger.options.share_change_threshold
     before = (book.pos.copy(), book.q.copy(), book.fs.copy())
     moved = False
-    for position, float_shares in changes:
+    if threshold is None or not changes or not len(book.pos):
+        return
+    # Most share rows move a member by less than the threshold: find the others at once.
+    slot = np.full(len(ledger.ids), -1, dtype=np.int64)
+    slot[book.pos] = np.arange(len(book.pos))
+    positions = np.array([p for p, _ in changes], dtype=np.int64)
+    values = np.array([v for _, v in changes], dtype=float)
+    at = slot[positions]
+    held_fs = np.where(at >= 0, book.fs[np.maximum(at, 0)], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        large = (at >= 0) & (held_fs > 0) & ~(np.abs(values / held_fs - 1) < threshold)
+    for k in np.flatnonzero(large):
+        position, float_shares = int(positions[k]), float(values[k])
         i = book.index_of(position)
-        if i < 0 or not book.fs[i] > 0 or threshold is None:
+        if i < 0 or not book.fs[i] > 0:
             continue
         ratio = float_shares / book.fs[i]
         if abs(ratio - 1) < threshold:

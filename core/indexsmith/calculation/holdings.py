@@ -57,19 +57,28 @@ class Prices:
         self.panel = market.daily
         self.option = option
         self.stale: list[tuple[pd.Timestamp, str]] = []
+        #: Every row of the panel observed (no carried closes): the flags need not be read.
+        self.all_observed = bool(self.panel.observed.all())
 
     def block(self, sessions: np.ndarray, pos: np.ndarray) -> np.ndarray:
         if len(pos) > 64 and (len(sessions) == 1 or sessions[-1] - sessions[0] == len(sessions) - 1):
             prices, observed = self._dense(int(sessions[0]), int(sessions[-1]), pos)
         else:
             prices = self.panel.get("close", sessions, pos) if len(pos) else np.zeros((len(sessions), 0))
-            observed = self.panel.get("observed", sessions, pos) if len(pos) else np.zeros((len(sessions), 0))
-        missing = np.isnan(prices) | (np.nan_to_num(observed) == 0)
+            observed = (
+                None
+                if self.all_observed
+                else self.panel.get("observed", sessions, pos)
+                if len(pos)
+                else np.zeros((len(sessions), 0))
+            )
+        # A NaN observed flag (no row) comes with a NaN close.
+        missing = np.isnan(prices) if observed is None else np.isnan(prices) | (observed == 0)
         if missing.any():
             prices = self._fill(prices, missing, sessions, pos)
         return prices
 
-    def _dense(self, a: int, b: int, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _dense(self, a: int, b: int, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Closes and observed flags of sessions a..b for ``pos``: the panel's rows of those
         sessions are contiguous (session-major keys), so they scatter into a dense block."""
         n = max(self.panel.n_securities, 1)
@@ -79,8 +88,9 @@ class Prices:
         lo, hi = int(bounds[0]), int(bounds[-1])
         if hi - lo == days * n:  # every security has a row on every session: a reshape
             prices = self.panel.close[lo:hi].reshape(days, n)[:, pos]
-            observed = self.panel.observed[lo:hi].reshape(days, n)[:, pos].astype(float)
-            return prices, observed
+            if self.all_observed:
+                return prices, None
+            return prices, self.panel.observed[lo:hi].reshape(days, n)[:, pos]
         session = np.repeat(np.arange(days), np.diff(bounds))
         security = key[lo:hi].astype(np.int64) - (session + a) * n
         # Only the wanted columns: map security -> column, drop the others.
@@ -89,8 +99,10 @@ class Prices:
         col = column[security]
         keep = col >= 0
         prices = np.full((days, len(pos)), np.nan)
-        observed = np.zeros((days, len(pos)))
         prices[session[keep], col[keep]] = self.panel.close[lo:hi][keep]
+        if self.all_observed:
+            return prices, None
+        observed = np.zeros((days, len(pos)))
         observed[session[keep], col[keep]] = self.panel.observed[lo:hi][keep]
         return prices, observed
 

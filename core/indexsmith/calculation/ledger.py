@@ -29,7 +29,6 @@ from typing import Any
 
 import attrs
 import numpy as np
-import pandas as pd
 
 from indexsmith.calculation.events import Events
 from indexsmith.calculation.holdings import Book, Prices
@@ -54,10 +53,22 @@ class Target:
     kind: str
 
 
-def spread(values: np.ndarray, pos: np.ndarray, union: np.ndarray) -> np.ndarray:
-    """``values`` (aligned with ``pos``) laid out on the sorted ``union`` of positions."""
+def member_mask(n: int, *groups: np.ndarray) -> np.ndarray:
+    """A boolean array over the market's ``n`` positions, True at every position of
+    ``groups``: membership tests and unions of positions without sorting or hashing."""
+    mask = np.zeros(n, dtype=bool)
+    for group in groups:
+        mask[group] = True
+    return mask
+
+
+def spread(
+    values: np.ndarray, pos: np.ndarray, union: np.ndarray, slot: np.ndarray | None = None
+) -> np.ndarray:
+    """``values`` (aligned with ``pos``) laid out on the sorted ``union`` of positions;
+    ``slot`` (market position -> place in ``union``) saves the search."""
     out = np.zeros(len(union))
-    out[np.searchsorted(union, pos)] = values
+    out[np.searchsorted(union, pos) if slot is None else slot[pos]] = values
     return out
 
 
@@ -84,7 +95,7 @@ class Ledger:
         self.proceeds: dict[int, float] = {}
         #: Position -> the session its float-adjusted shares were last changed between
         #: reviews: a review ranked before that keeps them (its rank-date count is older).
-        self.shares_set_at: dict[int, int] = {}
+        self.shares_set_at = np.full(len(self.ids), -1, dtype=np.int64)
         #: Sessions at whose close something is bought (a review or a replacement): if every
         #: member leaves at such a close the divisor waits for what is bought.
         self.reinvest_sessions: set[int] = set()
@@ -231,15 +242,15 @@ class Ledger:
         and where a share change between reviews came after the rank date (the review's
         count is older). Index shares keep the review's fraction of the book's count."""
         book = self.book
-        order = np.argsort(book.pos)
-        held = np.isin(pos, book.pos)
-        at = order[np.searchsorted(book.pos, pos[held], sorter=order)]
+        slot = np.full(len(self.ids), -1, dtype=np.int64)
+        slot[book.pos] = np.arange(len(book.pos))
+        held = slot[pos] >= 0
+        at = slot[pos[held]]
         book_q, book_fs = book.q[at], book.fs[at]
         if self.options.share_updates == "reconstitutions" and target.kind != "reconstitution":
             keep = np.ones(int(held.sum()), dtype=bool)
         else:
-            changed = np.array([self.shares_set_at.get(int(p), -1) for p in pos[held]])
-            keep = changed > target.rank_session
+            keep = self.shares_set_at[pos[held]] > target.rank_session
         if not keep.any():
             return q, fs
         q, fs = q.copy(), fs.copy()
@@ -297,14 +308,16 @@ class Ledger:
         """Turnover (with its causes), trades and costs of moving from the old holdings to
         ``q``; returns (one-way turnover, causes, cost as a fraction of the index)."""
         options = self.options
-        union = np.union1d(old_pos, pos)
+        union = np.flatnonzero(member_mask(len(self.ids), old_pos, pos))
+        slot = np.zeros(len(self.ids), dtype=np.int64)
+        slot[union] = np.arange(len(union))
         p_union = self.prices.block(np.array([session]), union)[0]
-        old_shares, new_shares = spread(old_q, old_pos, union), spread(q, pos, union)
+        old_shares, new_shares = spread(old_q, old_pos, union, slot), spread(q, pos, union, slot)
         one_way, parts, traded = decompose(
             old_shares,
             new_shares,
-            spread(old_fs, old_pos, union),
-            spread(fs, pos, union),
+            spread(old_fs, old_pos, union, slot),
+            spread(fs, pos, union, slot),
             p_union,
             between_reviews=between_reviews,
             holds_shares=self.holds_shares,
@@ -352,8 +365,11 @@ class Ledger:
         )
 
     def _log_changes(self, session: int, old_pos: np.ndarray, new_pos: np.ndarray, reason: str) -> None:
-        self.log.extend((session, int(p), "exit", reason) for p in old_pos[~np.isin(old_pos, new_pos)])
-        self.log.extend((session, int(p), "entry", reason) for p in new_pos[~np.isin(new_pos, old_pos)])
+        n = len(self.ids)
+        self.log.extend((session, int(p), "exit", reason) for p in old_pos[~member_mask(n, new_pos)[old_pos]])
+        self.log.extend(
+            (session, int(p), "entry", reason) for p in new_pos[~member_mask(n, old_pos)[new_pos]]
+        )
 
     # -- sessions between events -----------------------------------------------------------
 
@@ -381,15 +397,17 @@ class Ledger:
         level = mv / self.divisor
         # Regular dividends of held securities, in index points per day.
         lo, hi = np.searchsorted(events.div_session, a), np.searchsorted(events.div_session, b, side="right")
-        slot = pd.Series(np.arange(len(book.pos)), index=book.pos)
         points = np.zeros(len(days))
         if hi > lo:
-            where = slot.reindex(events.div_pos[lo:hi]).to_numpy()
-            held = ~np.isnan(where)
+            slot = np.full(len(self.ids), -1, dtype=np.int64)
+            slot[book.pos] = np.arange(len(book.pos))
+            div_pos = events.div_pos[lo:hi]
+            where = np.where(div_pos >= 0, slot[div_pos], -1)
+            held = where >= 0
             np.add.at(
                 points,
                 events.div_session[lo:hi][held] - a,
-                events.div_amount[lo:hi][held] * book.q[where[held].astype(int)] / self.divisor,
+                events.div_amount[lo:hi][held] * book.q[where[held]] / self.divisor,
             )
         prev = np.concatenate([[self.pr], level[:-1]])
         growth = (level + points) / prev

@@ -258,9 +258,7 @@ def _tables(
         levels=levels,
         # The holdings after the last change of each session (a share change and a review can
         # share a close).
-        holdings=_frame(ledger.holdings_rows, HOLDING_COLUMNS, sessions, ids)
-        .drop_duplicates(["effective_date", "security_id"], keep="last")
-        .reset_index(drop=True),
+        holdings=_frame(_last_per_session(ledger.holdings_rows), HOLDING_COLUMNS, sessions, ids),
         turnover=pd.DataFrame(ledger.turnover_rows, columns=list(TURNOVER_COLUMNS)),
         trades=_frame(ledger.trade_rows, TRADE_COLUMNS, sessions, ids),
         events=pd.DataFrame(ledger.event_rows, columns=list(ADJUSTMENT_COLUMNS)),
@@ -276,9 +274,15 @@ def targets(
     members' share counts on the index's basis (``share_basis``)."""
     basis = options.share_basis if options is not None else "float"
     sessions, ids = market.sessions, market.security_ids
-    frame = constituents.sort_values("effective_date", kind="stable")
+    frame = (
+        constituents
+        if constituents["effective_date"].is_monotonic_increasing
+        else constituents.sort_values("effective_date", kind="stable")
+    )
     dates = pd.DatetimeIndex(frame["effective_date"]).to_numpy()
-    pos = ids.get_indexer(frame["security_id"])
+    # Look each id up once: constituents repeat the same ids at every review.
+    codes, unique_ids = pd.factorize(frame["security_id"])
+    pos = np.where(codes >= 0, ids.get_indexer(unique_ids)[codes] if len(unique_ids) else -1, -1)
     if (pos < 0).any():
         row = frame.iloc[int(np.argmax(pos < 0))]
         raise DataError(
@@ -296,22 +300,42 @@ def targets(
     shares = column("target_shares")
     float_shares = column("shares_outstanding") * (column("float_factor") if basis == "float" else 1.0)
     float_shares = np.where(np.isfinite(float_shares), float_shares, shares)
-    rank_dates = pd.DatetimeIndex(frame["rank_date"] if "rank_date" in frame else frame["effective_date"])
+    # One rank date and kind per review: read them at each review's first row only.
+    starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
+    rank_dates = pd.DatetimeIndex(
+        (frame["rank_date"] if "rank_date" in frame else frame["effective_date"]).iloc[starts]
+    )
     rank_sessions = sessions.searchsorted(rank_dates)
     kinds = (
-        frame["review"].to_numpy(dtype=object) if "review" in frame else np.full(len(frame), "reconstitution")
+        frame["review"].iloc[starts].to_numpy(dtype=object)
+        if "review" in frame
+        else np.full(len(starts), "reconstitution", dtype=object)
     )
-    starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
     out = {}
-    for lo, hi in zip(starts, [*starts[1:], len(dates)], strict=True):
+    for k, (lo, hi) in enumerate(zip(starts, [*starts[1:], len(dates)], strict=True)):
         session = int(sessions.get_loc(pd.Timestamp(dates[lo])))
         p, w, q, fs = pos[lo:hi], weight[lo:hi], shares[lo:hi], float_shares[lo:hi]
-        if len(np.unique(p)) != len(p):  # a security listed twice: one holding
+        if len(p) and np.bincount(p).max() > 1:  # a security listed twice: one holding
             p, first_at, inverse = np.unique(p, return_index=True, return_inverse=True)
             w = np.bincount(inverse, weights=w)
             q = np.bincount(inverse, weights=np.nan_to_num(q))
             fs = fs[first_at]
-        out[session] = Target(p, w, q, fs, int(rank_sessions[lo]), str(kinds[lo]))
+        out[session] = Target(p, w, q, fs, int(rank_sessions[k]), str(kinds[k]))
+    return out
+
+
+def _last_per_session(rows: list[tuple[np.ndarray, ...]]) -> list[tuple[np.ndarray, ...]]:
+    """Holdings records with, for every (session, security) recorded more than once, only
+    its last record kept, in record order (a share change and a review can share a close)."""
+    records: dict[int, list[int]] = {}
+    for k, record in enumerate(rows):
+        if len(record[0]):
+            records.setdefault(int(record[0][0]), []).append(k)
+    out = list(rows)
+    for ks in records.values():
+        for j, k in enumerate(ks[:-1]):
+            keep = ~np.isin(rows[k][1], np.concatenate([rows[i][1] for i in ks[j + 1 :]]))
+            out[k] = tuple(column[keep] for column in rows[k])
     return out
 
 

@@ -59,17 +59,19 @@ def decompose(
         new_fraction = np.where(new_fs > 0, new_q / new_fs, np.nan)
         same_fraction = np.abs(new_fraction / old_fraction - 1) <= 1e-9
         same_fs = np.abs(new_fs / old_fs - 1) <= SAME
-    cause = np.full(len(traded), "funding", dtype=object)
+    # Each name's cause as a code: -1 funding, else its place in CAUSES.
+    code = {name: k for k, name in enumerate(CAUSES)}
+    cause = np.full(len(traded), -1, dtype=np.int8)
     changed = ~entering_or_leaving & ~same_q
     if holds_shares:
-        cause[changed & same_fs & same_fraction] = "reweighting"
-        cause[changed & ~same_fs & same_fraction] = "share_float"
-        cause[changed & ~same_fraction] = "fractions"
+        cause[changed & same_fs & same_fraction] = code["reweighting"]
+        cause[changed & ~same_fs & same_fraction] = code["share_float"]
+        cause[changed & ~same_fraction] = code["fractions"]
     else:
-        cause[changed] = "reweighting"
-    cause[entering_or_leaving] = "replacements" if between_reviews else "additions_deletions"
-    parts = {name: float(size[cause == name].sum()) for name in CAUSES}
-    funding = float(size[cause == "funding"].sum())
+        cause[changed] = code["reweighting"]
+    cause[entering_or_leaving] = code["replacements" if between_reviews else "additions_deletions"]
+    parts = {name: float(size[cause == k].sum()) for name, k in code.items()}
+    funding = float(size[cause == -1].sum())
     caused = sum(parts.values())
     if caused > 0:
         parts = {name: value + funding * value / caused for name, value in parts.items()}

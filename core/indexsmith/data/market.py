@@ -11,6 +11,7 @@ Components never see a :class:`Market`: they get a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 
@@ -20,7 +21,7 @@ import pandas as pd
 from indexsmith.data.calendars import TradingCalendar, get_calendar
 from indexsmith.data.panel import DailyPanel, MonthSums
 from indexsmith.data.validate import Validated, security_positions, validate_frames
-from indexsmith.data.view import MarketView
+from indexsmith.data.view import MarketView, asof_key
 from indexsmith.errors import DataError, Problem
 
 
@@ -69,6 +70,25 @@ class Market:
         self._fingerprint: str | None = None
         self._month_sums: MonthSums | None = None
 
+    @functools.cached_property
+    def company_of(self) -> pd.Series:
+        """security_id -> company_id of every security."""
+        return self.securities.set_index("security_id")["company_id"]
+
+    @functools.cached_property
+    def company_codes(self) -> np.ndarray:
+        """Per security position, a code of its company (0..companies-1)."""
+        codes, _ = pd.factorize(self.securities["company_id"])
+        return np.asarray(codes, dtype=np.int64)
+
+    def asof_keys(self, table: dict[str, np.ndarray]) -> np.ndarray:
+        """The sorted as-of key of :attr:`shares` or :attr:`fundamentals` (built once)."""
+        cache: dict[int, np.ndarray] = self.__dict__.setdefault("_asof_keys", {})
+        key = cache.get(id(table))
+        if key is None:
+            key = cache[id(table)] = asof_key(table)
+        return key
+
     def month_sums(self) -> MonthSums:
         """Monthly totals of the daily panel (built on first use)."""
         if self._month_sums is None:
@@ -88,6 +108,32 @@ class Market:
         for column in value_columns:
             out[column] = frame[column].to_numpy()[order]
         return out
+
+    @classmethod
+    def from_parts(
+        cls,
+        *,
+        calendar: TradingCalendar,
+        source: str,
+        securities: pd.DataFrame,
+        security_ids: pd.Index,
+        sessions: pd.DatetimeIndex,
+        daily: DailyPanel,
+        shares: dict[str, np.ndarray],
+        fundamentals: dict[str, np.ndarray],
+        dividends: pd.DataFrame,
+        corporate_actions: pd.DataFrame,
+    ) -> Market:
+        """A market from the parts of one built before (see :mod:`indexsmith.data.compiled`):
+        nothing is validated again."""
+        market = cls.__new__(cls)
+        market.calendar, market.source = calendar, source
+        market.securities, market.security_ids, market.sessions = securities, security_ids, sessions
+        market.daily, market.shares, market.fundamentals = daily, shares, fundamentals
+        market.dividends, market.corporate_actions = dividends, corporate_actions
+        market._fingerprint = None
+        market._month_sums = None
+        return market
 
     @classmethod
     def from_frames(
@@ -167,6 +213,12 @@ class Market:
     def view(self, as_of: dt.date | pd.Timestamp) -> MarketView:
         """A point-in-time view: nothing dated after ``as_of`` is visible."""
         return MarketView(self, as_of)
+
+    def set_fingerprint(self, value: str) -> None:
+        """Use a fingerprint computed earlier for the same tables (a cache that keeps it)."""
+        if not value.startswith("sha256:"):
+            raise ValueError(f"not a market fingerprint: {value[:80]!r}")
+        self._fingerprint = value
 
     def fingerprint(self) -> str:
         """SHA-256 of the market's contents (independent of file format and row order)."""

@@ -135,6 +135,9 @@ class DailyPanel:
         self, sessions: np.ndarray | np.integer | int, positions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers of every (session, security) pair (broadcast) and whether it exists."""
+        if np.ndim(sessions) == 0 or np.size(sessions) == 1:
+            shape = np.broadcast_shapes((*np.shape(sessions), 1), np.shape(positions))
+            return self._rows_of_session(int(np.asarray(sessions).reshape(-1)[0]), positions, shape)
         wanted = np.asarray(sessions, dtype=np.int64)[..., None] * max(self.n_securities, 1) + np.asarray(
             positions, dtype=np.int64
         )
@@ -144,6 +147,29 @@ class DailyPanel:
         row = np.minimum(row, len(self.key) - 1)
         found = (self.key[row] == wanted) if len(self.key) else np.zeros(wanted.shape, dtype=bool)
         return row, found
+
+    def _rows_of_session(
+        self, t: int, positions: np.ndarray, shape: tuple[int, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`rows` for one session: its rows are one contiguous slice of the
+        session-major arrays, searched alone (or read directly when every security has a
+        row that session)."""
+        n = max(self.n_securities, 1)
+        positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+        if not len(self.key):
+            return np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=bool)
+        bounds = np.searchsorted(
+            self.key, np.array([t * n, (t + 1) * n], dtype=np.int64).astype(self.key.dtype)
+        )
+        lo, hi = int(bounds[0]), int(bounds[1])
+        if hi - lo == n and (positions >= 0).all():
+            return (lo + positions).reshape(shape), np.ones(shape, dtype=bool)
+        local = self.key[lo:hi]
+        wanted = (t * n + positions).astype(self.key.dtype)
+        row = np.searchsorted(local, wanted) + lo
+        row = np.minimum(row, len(self.key) - 1)
+        found = self.key[row] == wanted
+        return row.reshape(shape), found.reshape(shape)
 
     def window(self, field: str, lo: int, hi: int, positions: np.ndarray) -> np.ndarray:
         """Values of ``field`` for sessions ``lo..hi`` (rows) and ``positions`` (columns), NaN

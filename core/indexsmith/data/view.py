@@ -21,11 +21,24 @@ if TYPE_CHECKING:
     from indexsmith.data.market import Market
 
 
-def _last_per_position(pos: np.ndarray) -> np.ndarray:
-    """Indices of the last row of each run of equal ``pos`` in a sorted array."""
-    if len(pos) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.r_[pos[1:] != pos[:-1], True])
+def asof_key(table: dict[str, np.ndarray]) -> np.ndarray:
+    """``pos · 2^32 + day`` of a table sorted by (security position, date): one sorted
+    int64 key, so the latest row of every security on a date is one search."""
+    days = table["date"].astype("datetime64[D]").astype(np.int64) + (1 << 31)
+    return (table["pos"].astype(np.int64) << 32) | days
+
+
+def latest_rows(table: dict[str, np.ndarray], key: np.ndarray, cutoff: np.datetime64, n: int) -> np.ndarray:
+    """Row of each of the ``n`` security positions with the latest date on or before
+    ``cutoff`` (-1 where it has none)."""
+    if not len(key):
+        return np.full(n, -1, dtype=np.int64)
+    day = int(np.asarray(cutoff).astype("datetime64[D]").astype(np.int64)) + (1 << 31)
+    positions = np.arange(n, dtype=np.int64)
+    row = np.searchsorted(key, (positions << 32) | day, side="right") - 1
+    ok = row >= 0
+    ok[ok] = table["pos"][row[ok]] == positions[ok]
+    return np.where(ok, row, -1)
 
 
 class MarketView:
@@ -54,6 +67,7 @@ class MarketView:
         self._cutoff = np.datetime64(self.as_of.date(), "D")
         self._market_shares = market.shares
         self._market_fundamentals = market.fundamentals
+        self._keys = market.asof_keys
         self._positions: tuple[pd.Index, np.ndarray] | None = None
         #: The latest value of a table's column for every security, computed once per view.
         self._latest: dict[tuple[int, str], np.ndarray] = {}
@@ -70,20 +84,31 @@ class MarketView:
         # A future delisting date is not known yet.
         visible["delisting_date"] = visible["delisting_date"].where(visible["delisting_date"] <= self.as_of)
         self.securities = visible.set_index("security_id")
-        self._company_of = sec.set_index("security_id")["company_id"]
+        self._listed = np.flatnonzero(listed)
+        self._company_of = market.company_of
+        self._company_code = market.company_codes
 
     def __repr__(self) -> str:
         return f"<MarketView as of {self.as_of:%Y-%m-%d}: {len(self.securities)} listed securities>"
 
     # -- helpers -------------------------------------------------------------------------
 
-    @functools.cached_property
+    @property
     def _shares(self) -> dict[str, np.ndarray]:
-        return _cut(self._market_shares, self._cutoff)
+        return self._market_shares
 
-    @functools.cached_property
+    @property
     def _fundamentals(self) -> dict[str, np.ndarray]:
-        return _cut(self._market_fundamentals, self._cutoff)
+        return self._market_fundamentals
+
+    def _latest_rows(self, table: dict[str, np.ndarray]) -> np.ndarray:
+        """Per security position, its latest row of ``table`` known on the as-of date."""
+        key = (id(table), "")
+        rows = self._latest.get(key)
+        if rows is None:
+            rows = latest_rows(table, self._keys(table), self._cutoff, len(self._ids))
+            self._latest[key] = rows
+        return rows
 
     def _pos(self, ids: Iterable[str]) -> tuple[pd.Index, np.ndarray]:
         index = ids if isinstance(ids, pd.Index) else pd.Index(list(ids), name="security_id")
@@ -115,16 +140,21 @@ class MarketView:
 
     def _asof_table(self, table: dict[str, np.ndarray], ids: Iterable[str], column: str) -> pd.Series:
         index, pos = self._pos(ids)
+        return pd.Series(self._latest_values(table, column)[pos], index=index, name=column)
+
+    def _latest_values(self, table: dict[str, np.ndarray], column: str) -> np.ndarray:
+        """The latest known value of ``column`` for every security position."""
         key = (id(table), column)
         values = self._latest.get(key)
         if values is None:
-            last = _last_per_position(table["pos"])
+            rows = self._latest_rows(table)
             values = np.full(
                 len(self._ids), np.nan, dtype=np.float64 if table[column].dtype.kind == "f" else object
             )
-            values[table["pos"][last]] = table[column][last]
+            known = rows >= 0
+            values[known] = table[column][rows[known]]
             self._latest[key] = values
-        return pd.Series(values[pos], index=index, name=column)
+        return values
 
     @functools.cached_property
     def dividends(self) -> pd.DataFrame:
@@ -218,13 +248,34 @@ class MarketView:
     def company_market_cap(self, ids: Iterable[str]) -> pd.Series:
         """Total company market cap: every listed share class of the company summed."""
         ids = pd.Index(ids) if not isinstance(ids, pd.Index) else ids
-        listed = self.securities.index
-        caps = self.market_cap(listed).groupby(self.securities["company_id"]).sum(min_count=1)
-        return pd.Series(
-            self._company_of.reindex(ids).map(caps).to_numpy(dtype=float),
-            index=ids,
-            name="company_market_cap",
+        pos = self._ids.get_indexer(ids)
+        total = self._company_caps()
+        values = np.where(pos >= 0, total[self._company_code[pos]], np.nan)
+        return pd.Series(values, index=ids, name="company_market_cap")
+
+    def _company_caps(self) -> np.ndarray:
+        """Market cap of every company (by company code) from its listed lines: a company
+        with one listed line has that line's cap; several lines are summed as pandas sums
+        them (compensated), so the figures do not depend on this shortcut."""
+        key = (0, "company_caps")
+        cached = self._latest.get(key)
+        if cached is not None:
+            return cached
+        listed = self._listed
+        cap = (
+            self._daily.get("close", self._t, listed)
+            * self._latest_values(self._shares, "shares_outstanding")[listed]
         )
+        code = self._company_code[listed]
+        lines = np.bincount(code, minlength=int(self._company_code.max(initial=-1)) + 1)
+        total = np.full(len(lines), np.nan)
+        single = lines[code] == 1
+        total[code[single]] = cap[single]
+        if not single.all():
+            several = pd.Series(cap[~single]).groupby(code[~single]).sum(min_count=1)
+            total[several.index.to_numpy()] = several.to_numpy()
+        self._latest[key] = total
+        return total
 
     # -- fundamentals and age ------------------------------------------------------------
 
@@ -239,14 +290,14 @@ class MarketView:
         """
         index, pos = self._pos(ids)
         table = self._fundamentals
-        last = _last_per_position(table["pos"])
-        out = np.full((len(self._ids), quarters), np.nan)
-        start = np.r_[0, last[:-1] + 1] if len(last) else last
+        last = self._latest_rows(table)[pos]
+        out = np.full((len(pos), quarters), np.nan)
         for q in range(quarters):
             row = last - q
-            ok = row >= start
-            out[table["pos"][last[ok]], q] = table[field][row[ok]]
-        return pd.DataFrame(out[pos], index=index, columns=range(quarters))
+            ok = (last >= 0) & (row >= 0)
+            ok[ok] = table["pos"][row[ok]] == pos[ok]
+            out[ok, q] = table[field][row[ok]]
+        return pd.DataFrame(out, index=index, columns=range(quarters))
 
     def ttm(self, ids: Iterable[str], field: str = "net_income") -> pd.Series:
         """Sum of the last four reported quarters (NaN with fewer than four)."""
@@ -258,8 +309,3 @@ class MarketView:
         listing = self.securities["listing_date"].reindex(index)
         first = self.sessions.searchsorted(listing.to_numpy())
         return pd.Series(self._t + 1 - first, index=index, name="sessions_listed")
-
-
-def _cut(table: dict[str, np.ndarray], cutoff: np.datetime64) -> dict[str, np.ndarray]:
-    keep = table["date"] <= cutoff
-    return {key: values[keep] for key, values in table.items()}

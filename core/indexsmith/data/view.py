@@ -45,6 +45,8 @@ class MarketView:
         #: (no price or figure after ``as_of`` is reachable through them).
         self.data_sessions: tuple[pd.Timestamp, pd.Timestamp] = (market.first_session, market.last_session)
         self.calendar = market.calendar
+        #: Where the data came from (``crsp:~/wrds-export``), for messages.
+        self.source = market.source
         self.sessions = market.sessions[: t + 1]
         self._t = t
         # Prefixes of the daily rows: rows after as_of are not reachable from here.
@@ -83,7 +85,19 @@ class MarketView:
 
     @functools.cached_property
     def _fundamentals(self) -> dict[str, np.ndarray]:
-        return _cut(self._market_fundamentals, self._cutoff)
+        """Reports known on the as-of date; a quarter reported again (a restatement known by
+        then) counts once, with its latest figures, in period order."""
+        table = _cut(self._market_fundamentals, self._cutoff)
+        pos, period = table["pos"], table["period_end"].astype("datetime64[D]")
+        if len(pos) < 2:
+            return table
+        order = np.lexsort((table["date"], period, pos))
+        restated = (pos[order][1:] == pos[order][:-1]) & (period[order][1:] == period[order][:-1])
+        in_order = bool((np.diff(order) > 0).all())
+        if in_order and not restated.any():
+            return table
+        keep = order[np.r_[~restated, True]]
+        return {key: values[keep] for key, values in table.items()}
 
     def _pos(self, ids: Iterable[str]) -> tuple[pd.Index, np.ndarray]:
         index = ids if isinstance(ids, pd.Index) else pd.Index(list(ids), name="security_id")
@@ -204,6 +218,19 @@ class MarketView:
 
     def float_factor(self, ids: Iterable[str]) -> pd.Series:
         return self._asof_table(self._shares, ids, "float_factor")
+
+    def missing_data(self, ids: Iterable[str]) -> pd.Series:
+        """What the data lacks for each security on the as-of date, naming the table (a
+        missing value when nothing is missing): a listed security with no ``shares`` row
+        dated on or before the as-of date has no shares outstanding and no float factor."""
+        ids = pd.Index(ids) if not isinstance(ids, pd.Index) else ids
+        reasons = pd.Series(None, index=ids, dtype=object, name="missing_data")
+        lacking = self.shares_outstanding(ids).isna().to_numpy() | self.float_factor(ids).isna().to_numpy()
+        reasons[lacking] = (
+            f"no shares_outstanding or float_factor: the shares table has no row dated on or before "
+            f"{self.as_of:%Y-%m-%d}"
+        )
+        return reasons
 
     def market_cap(self, ids: Iterable[str]) -> pd.Series:
         """Security market cap: close x shares outstanding."""

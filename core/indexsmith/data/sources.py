@@ -174,6 +174,7 @@ def write_tables(frames: Mapping[str, pd.DataFrame], directory: Path, fmt: str =
             continue
         frame = frames[table]
         out = frame[[c.name for c in columns if c.name in frame.columns]].reset_index(drop=True)
+        out.attrs = {}  # a source's row numbers are about its own files, not these
         if fmt == "csv":
             for column in columns:
                 if column.dtype == "date" and column.name in out.columns:
@@ -279,12 +280,13 @@ class VendorFiles:
         return values
 
     def rows(self, frame: pd.DataFrame, mask: Iterable[bool], message: object, hint: str) -> None:
-        """One problem per row of ``frame`` where ``mask`` is true (data rows from 1)."""
+        """One problem per row of ``frame`` where ``mask`` is true: data rows counted from 1,
+        or the file's row numbers in a ``row`` column (a frame filtered after reading)."""
         file = frame.attrs.get("file", self.source)
         for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
             row = frame.iloc[i]
             text = message(row) if callable(message) else str(message)
-            self.add(text, f"{file} row {i + 1}", hint)
+            self.add(text, f"{file} row {row['row'] if 'row' in frame.columns else i + 1}", hint)
 
     def raise_if_any(self) -> None:
         if self.problems:

@@ -122,9 +122,9 @@ def _coerce(frame: pd.DataFrame, table: str, file: str, problems: _Problems) -> 
             empty = values.isna().to_numpy() & ~bad
             if empty.any():
                 problems.rows(file, frame, empty, f"column '{column.name}' is empty", "fill it in")
-        out[column.name] = (
-            values if isinstance(values.index, pd.RangeIndex) else values.reset_index(drop=True)
-        )
+        # Rows are positions: a frame a source filtered keeps its labels, which must not align.
+        plain = isinstance(values.index, pd.RangeIndex) and values.index.start == 0 and values.index.step == 1
+        out[column.name] = values if plain else values.reset_index(drop=True)
     return pd.DataFrame(out, copy=False)
 
 
@@ -379,8 +379,9 @@ def _check_currency(sec: pd.DataFrame, file: str, problems: _Problems) -> None:
         return
     found = sorted(pd.unique(currency))
     if len(found) > 1:
-        minority = currency != currency.value_counts().index[0]
-        first = int(np.flatnonzero(minority.to_numpy())[0]) + 1
+        minority = (currency != currency.value_counts().index[0]).to_numpy()
+        numbers = problems.row_numbers.get(id(sec), np.arange(1, len(sec) + 1))
+        first = int(numbers[minority].min())
         problems.add(
             f"the securities have {len(found)} currencies ({', '.join(found)}; empty counts as USD)",
             f"{file} row {first}",

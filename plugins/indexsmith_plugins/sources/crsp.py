@@ -87,7 +87,6 @@ class CrspSource(MarketSource):
         assert dsf is not None and names is not None
         securities, chosen = self._securities(files, names, dsf)
         prices, shares = self._daily(files, dsf, chosen)
-        files.raise_if_any()
         first = prices.groupby("security_id")["date"].min()
         last = prices.groupby("security_id")["date"].max()
         securities["listing_date"] = securities["security_id"].map(first)

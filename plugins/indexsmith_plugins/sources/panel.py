@@ -129,7 +129,8 @@ class PanelSource(MarketSource):
         held["security_id"] = held["ticker"].map(id_of)
         held = held.dropna(subset=["security_id"])
         if self.roll_shares and len(split_rows):
-            held = roll_shares(held, split_rows.dropna())
+            # A ratio that is not positive is refused (with its row) when the tables are checked.
+            held = roll_shares(held, split_rows[split_rows["ratio"] > 0])
         if floats is not None:
             ff = _long(files, floats, "float_factor")
             ff["security_id"] = ff["ticker"].map(id_of)

@@ -178,7 +178,7 @@ class YahooSource(MarketSource):
                     "shares_outstanding": files.numbers(snapshots, "shares_outstanding"),
                 }
             )
-            held = roll_shares(held, splits)
+            held = roll_shares(held, splits[splits["ratio"] > 0])
         elif "shares_outstanding" in securities.columns:
             constant = securities.set_index("ticker")["shares_outstanding"]
             held = pd.DataFrame(

@@ -239,14 +239,24 @@ def test_yahoo_unadjusts_closes_dividends_and_volume_from_the_splits() -> None:
 
 
 def test_a_non_us_market_on_the_tokyo_calendar() -> None:
-    definition = {**monthly_index(), "index": {**monthly_index()["index"], "weighting": {"use": "cap"}}}
-    definition["index"]["calendar"] = "XTKS"
-    result = indexsmith.build(definition, f"panel:{XTKS}", plugins=Plugins(autoload=False))["t"]
-    assert result.constituents["effective_date"].dt.strftime("%Y-%m-%d").unique()[:2].tolist() == [
-        "2021-01-29",
-        "2021-02-26",
-    ]
-    assert open_market(f"panel:{XTKS}", "XTKS", plugins=Plugins(autoload=False)).currency == "JPY"
+    # The example of docs/sources/panel.md, on tests/data/panel-xtks (JPY, XTKS sessions).
+    from indexsmith.definition import parse_text
+
+    from tests.test_docs import ROOT, blocks
+
+    (text,) = blocks(ROOT / "docs" / "sources" / "panel.md", "toml")
+    result = indexsmith.build(
+        parse_text(text, "toml", "panel.md"), f"panel:{XTKS}", plugins=Plugins(autoload=False)
+    )
+    constituents = result["tokyo-cap"].constituents
+    # Month ends of the Tokyo calendar: 2021-01-29 (Fri), 2021-04-30 (Fri; Golden Week follows).
+    dates = constituents["effective_date"].dt.strftime("%Y-%m-%d").unique().tolist()
+    assert dates == ["2021-01-29", "2021-02-26", "2021-03-31", "2021-04-30", "2021-05-31", "2021-06-30"]
+    first = constituents[constituents["effective_date"] == "2021-01-29"].set_index("security_id")
+    view = open_market(f"panel:{XTKS}", "XTKS", plugins=Plugins(autoload=False)).view("2021-01-29")
+    caps = view.market_cap(first.index)
+    assert first["weight"].to_dict() == pytest.approx((caps / caps.sum()).to_dict())
+    assert view.securities["currency"].unique().tolist() == ["JPY"]
 
 
 # -- bad input ---------------------------------------------------------------------------------
@@ -268,7 +278,7 @@ def test_panel_dividend_above_the_price_and_a_zero_split_name_their_rows(tmp_pat
     with pytest.raises(DataError) as caught:
         open_market(f"panel:{folder}", plugins=Plugins(autoload=False))
     assert caught.value.lines() == [
-        f"dividend amount 75.0 for BBB on 2020-04-01 is not below the previous close at dividends.csv row 2 in "
+        f"dividend amount 75.0 for BBB on 2020-04-01 is not below the previous close (on the shares after a split that day) at dividends.csv row 2 in "
         f"panel:{folder} — check the amount's units and currency; a distribution worth the whole share is a "
         "delisting or an exchange",
         f"split ratio 0.0 for AAA on 2020-03-02 is not > 0 at splits.csv row 1 in panel:{folder} — write new "

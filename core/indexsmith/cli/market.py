@@ -133,14 +133,13 @@ def market_sources(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table("source", "plugin", "version", "reads", "params")
+    table = Table("source", "plugin", "distribution", "reads", "params")
     for row in rows:
-        params = ", ".join(p["name"] for p in row["params"]) or "-"
         table.add_row(
             row["name"],
-            row["distribution"] or row["plugin"],
-            row["version"] or "-",
+            row["plugin"],
+            f"{row['distribution']} {row['version']}" if row["distribution"] else "-",
             ", ".join(row["files"]) or row["summary"],
-            params,
+            ", ".join(p["name"] for p in row["params"]) or "-",
         )
     stdout.print(table)

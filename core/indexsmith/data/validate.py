@@ -419,7 +419,7 @@ def _check_amounts(
     )
     if len(dividends) and len(prices):
         # The close before the ex-date (the price the dividend comes out of).
-        n = int(max(session_of["prices"].max(initial=0), session_of["dividends"].max(initial=0))) + 2
+        n = int(max(session_of[t].max(initial=0) for t in ("prices", "dividends", "corporate_actions"))) + 2
         price_key = codes["prices"].astype(np.int64) * n + session_of["prices"]
         order = np.argsort(price_key, kind="stable")
         sorted_key = price_key[order]
@@ -430,6 +430,16 @@ def _check_amounts(
         same[ok] = sorted_key[at[ok]] // n == codes["dividends"][ok]
         before = np.full(len(wanted), np.nan)
         before[same] = prices["close"].to_numpy()[order[at[same]]]
+        # A split on the ex-date itself moves the previous close onto the new shares.
+        actions = tables["corporate_actions"]
+        is_split = (actions["action"] == "split").to_numpy() & (actions["ratio"].to_numpy() > 0)
+        if is_split.any():
+            split_key = (
+                codes["corporate_actions"][is_split].astype(np.int64) * n
+                + session_of["corporate_actions"][is_split]
+            )
+            ratio_of = pd.Series(actions["ratio"].to_numpy()[is_split]).groupby(split_key).prod()
+            before = before / ratio_of.reindex(wanted).fillna(1.0).to_numpy()
         too_big = same & (amount >= before)
         problems.rows(
             names["dividends"],
@@ -437,7 +447,7 @@ def _check_amounts(
             too_big,
             lambda r: (
                 f"dividend amount {r['amount']} for {r['security_id']} on {r['ex_date']:%Y-%m-%d} is not below "
-                f"the previous close"
+                f"the previous close (on the shares after a split that day)"
             ),
             "check the amount's units and currency; a distribution worth the whole share is a delisting or an exchange",
         )

@@ -319,20 +319,29 @@ def roll_shares(snapshots: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
     one: a snapshot of 100 shares, then a 2-for-1 split, holds 200 from the split's date.
 
     Returns the snapshots with one row added per rolled split (the later row kept where a
-    split and a snapshot fall on one date)."""
-    rows = [snapshots[["date", "security_id", "shares_outstanding"]]]
+    split and a snapshot fall on one date); other columns of a snapshot (its file ``row``)
+    carry over to the rows rolled from it."""
+    extra = [c for c in snapshots.columns if c not in ("date", "security_id", "shares_outstanding")]
+    rows = [snapshots[["date", "security_id", "shares_outstanding", *extra]]]
     by_security = {key: group for key, group in splits.groupby("security_id")}
     for security, group in snapshots.sort_values("date").groupby("security_id"):
         mine = by_security.get(security)
         if mine is None:
             continue
         dates = list(group["date"])
-        counts = list(group["shares_outstanding"])
-        for when, upto, shares in zip(dates, [*dates[1:], pd.Timestamp.max], counts, strict=True):
+        for i, (when, upto) in enumerate(zip(dates, [*dates[1:], pd.Timestamp.max], strict=True)):
+            snapshot = group.iloc[i]
             later = mine[(mine["date"] > when) & (mine["date"] < upto)].sort_values("date")
-            rolled = shares * later["ratio"].cumprod()
+            rolled = snapshot["shares_outstanding"] * later["ratio"].cumprod()
             rows.append(
-                pd.DataFrame({"date": later["date"], "security_id": security, "shares_outstanding": rolled})
+                pd.DataFrame(
+                    {
+                        "date": later["date"],
+                        "security_id": security,
+                        "shares_outstanding": rolled,
+                        **{c: snapshot[c] for c in extra},
+                    }
+                )
             )
     out = pd.concat(rows, ignore_index=True)
     return out.drop_duplicates(["date", "security_id"], keep="last").sort_values(["security_id", "date"])

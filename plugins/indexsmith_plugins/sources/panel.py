@@ -183,6 +183,8 @@ class PanelSource(MarketSource):
         }
         names = {"securities": table.attrs.get("file", "securities"), "prices": close.attrs["file"]}
         names["shares"] = shares.attrs["file"]
+        if "row" in held.columns:  # the shares file's row of each count (0: a float-only row)
+            frames["shares"].attrs["source_rows"] = tuple(held["row"].fillna(0).astype(int))
         frames["prices"].attrs["source_rows"] = tuple(prices["row"].to_numpy())
         if dividends is not None:
             frame = pd.DataFrame(

@@ -16,7 +16,13 @@ from indexsmith.definition import load, parse_text
 from indexsmith.market import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted([*(ROOT / "docs").glob("*.md"), *(ROOT / "docs" / "families").glob("*.md")])
+DOCS = sorted(
+    [
+        *(ROOT / "docs").glob("*.md"),
+        *(ROOT / "docs" / "families").glob("*.md"),
+        *(ROOT / "docs" / "sources").glob("*.md"),
+    ]
+)
 
 
 def blocks(path: Path, language: str) -> list[str]:

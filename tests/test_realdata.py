@@ -9,7 +9,7 @@ import indexsmith
 import numpy as np
 import pandas as pd
 import pytest
-from indexsmith import Market
+from indexsmith import Market, open_market
 
 from tests.support import SHARED_DATA
 
@@ -38,22 +38,22 @@ EXCHANGES = [("2017-09-01", "DD", 83.93 / 66.65), ("2020-04-03", "RTX", 86.01 / 
 SPIN_VALUES = [("2015-07-01", "DD", 3.20)]  # Chemours, recorded in the file as a cash amount
 
 
-def _securities(symbols: list[str], first: pd.Series) -> pd.DataFrame:
-    """One common stock per symbol, listed from its first price (sector etc. unused)."""
-    return pd.DataFrame(
-        {
-            "security_id": symbols,
-            "company_id": symbols,
-            "ticker": symbols,
-            "name": symbols,
-            "sector": "Industrials",
-            "exchange": "XNYS",
-            "country_of_incorporation": "US",
-            "country_of_headquarters": "US",
-            "security_type": "common",
-            "listing_date": [first[s] for s in symbols],
-        }
-    )
+def _panel(folder: Path, px: pd.DataFrame, shares: pd.DataFrame, **long: pd.DataFrame) -> Path:
+    """The price file and snapshot shares as the panel source's files: wide closes, volumes
+    and shares (dates x tickers), a securities list, and long splits/dividends/actions."""
+    folder.mkdir()
+    for name, frame, column in (
+        ("close", px, "close"),
+        ("volume", px, "volume"),
+        ("shares", shares, "shares"),
+    ):
+        frame.pivot(index="date", columns="symbol", values=column).reset_index().to_parquet(
+            folder / f"{name}.parquet"
+        )
+    pd.DataFrame({"ticker": sorted(px["symbol"].unique())}).to_csv(folder / "securities.csv", index=False)
+    for name, frame in long.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
 
 
 def _dow_market(tmp_path: Path) -> tuple[Market, Path]:
@@ -69,46 +69,29 @@ def _dow_market(tmp_path: Path) -> tuple[Market, Path]:
     )
     px["date"] = pd.to_datetime(px["date"])
     px = px[(px["date"] >= "2012-12-03") & (px["date"] <= "2020-12-31")]
-    first = px.groupby("symbol")["date"].min()
-    securities = _securities(symbols, first)
-    splits = px[px["split_coefficient"] != 1.0]
-    replaced = {(pd.Timestamp(d), s) for d, s, _ in EXCHANGES} | {(pd.Timestamp("2019-04-02"), "DD")}
-    splits = splits[[(d, s) not in replaced for d, s in zip(splits["date"], splits["symbol"], strict=True)]]
-    actions = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "date": splits["date"],
-                    "security_id": splits["symbol"],
-                    "action": "split",
-                    "ratio": splits["split_coefficient"],
-                }
-            ),
-            pd.DataFrame(
-                [(pd.Timestamp(d), s, "split", r) for d, s, r in EXCHANGES],
-                columns=["date", "security_id", "action", "ratio"],
-            ),
-        ],
-        ignore_index=True,
+    splits = px[px["split_coefficient"] != 1.0].rename(
+        columns={"symbol": "ticker", "split_coefficient": "ratio"}
     )
-    frames = {
-        "securities": securities,
-        "prices": px.rename(columns={"symbol": "security_id"})[["date", "security_id", "close", "volume"]],
-        "shares": pd.DataFrame(
-            {
-                "date": [first[s] for s in symbols],
-                "security_id": symbols,
-                "shares_outstanding": 1.0,
-                "float_factor": 1.0,
-            }
+    replaced = {(pd.Timestamp(d), s) for d, s, _ in EXCHANGES} | {(pd.Timestamp("2019-04-02"), "DD")}
+    splits = splits[[(d, s) not in replaced for d, s in zip(splits["date"], splits["ticker"], strict=True)]]
+    splits = pd.concat(
+        [
+            splits,
+            pd.DataFrame(
+                [(pd.Timestamp(d), s, r) for d, s, r in EXCHANGES], columns=["date", "ticker", "ratio"]
+            ),
+        ]
+    )
+    folder = _panel(
+        tmp_path / "dow-panel",
+        px,
+        px.groupby("symbol").head(1).assign(shares=1.0),
+        splits=splits[["date", "ticker", "ratio"]],
+        dividends=pd.DataFrame(
+            [(d, s, v, "special") for d, s, v in SPIN_VALUES], columns=["date", "ticker", "amount", "kind"]
         ),
-        "corporate_actions": actions,
-        "dividends": pd.DataFrame(
-            [(pd.Timestamp(d), s, v, "special") for d, s, v in SPIN_VALUES],
-            columns=["ex_date", "security_id", "amount", "kind"],
-        ),
-    }
-    market = Market.from_frames(frames, source="shared/data DJIA members")
+    )
+    market = open_market(f"panel:{folder}", params={"sector": "Industrials", "roll_shares": False})
     # The committee's decisions: effective before the open, so after the previous close.
     rows = []
     start = market.sessions[market.sessions.searchsorted(pd.Timestamp("2013-01-02"))]
@@ -178,90 +161,59 @@ def _sp500_market(tmp_path: Path) -> tuple[Market, Path]:
     px["date"] = pd.to_datetime(px["date"])
     px = px[(px["date"] >= "2013-02-08") & (px["date"] <= "2017-12-29")].sort_values(["symbol", "date"])
     symbols = sorted(px["symbol"].unique())
-    first = px.groupby("symbol")["date"].min()
-    securities = _securities(symbols, first)
     # Splits: the file's coefficients, the share dividends above, price-ratio exchanges.
     prev = px.groupby("symbol")["close"].shift()
     exchange = (px["date"].dt.strftime("%Y-%m-%d") + " " + px["symbol"]).isin(PRICE_EXCHANGES)
     ratio = px["split_coefficient"].where(~exchange, prev / px["close"])
     splits = px.assign(ratio=ratio)[(ratio != 1.0) & ratio.notna()][["date", "symbol", "ratio"]]
-    splits = pd.concat(
-        [
-            splits,
-            pd.DataFrame(
-                [(pd.Timestamp(d), s, r) for d, s, r in SHARE_DIVIDENDS], columns=["date", "symbol", "ratio"]
-            ),
-        ]
+    extra = pd.DataFrame(
+        [(pd.Timestamp(d), s, r) for d, s, r in SHARE_DIVIDENDS], columns=["date", "symbol", "ratio"]
     )
-    actions = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "date": splits["date"],
-                    "security_id": splits["symbol"],
-                    "action": "split",
-                    "ratio": splits["ratio"],
-                }
-            ),
-            pd.DataFrame(
-                [(pd.Timestamp(d), s, "spin-off", 1.0, c) for d, s, c in SPINS],
-                columns=["date", "security_id", "action", "ratio", "new_security_id"],
-            ),
-        ],
-        ignore_index=True,
+    splits = pd.concat([splits, extra]).rename(columns={"symbol": "ticker"})
+    spins = pd.DataFrame(
+        [(d, s, "spin-off", 1.0, c) for d, s, c in SPINS],
+        columns=["date", "security_id", "action", "ratio", "new_security_id"],
     )
     # Cash dividends; an amount above 10% of the previous close is a distribution's value.
     paid = px[px["dividend_amount"] > 0]
-    recorded = {(pd.Timestamp(d), sym) for d, sym, _ in SHARE_DIVIDENDS} | {
-        (pd.Timestamp(d), sym) for d, sym, _ in SPINS
-    }
+    # The value the file records on a price-exchange day is the distributed company's, which
+    # the exchange ratio already carries (NI 27.59, PENN 45.64 are above the price after it).
+    recorded = (
+        {(pd.Timestamp(d), sym) for d, sym, _ in SHARE_DIVIDENDS}
+        | {(pd.Timestamp(d), sym) for d, sym, _ in SPINS}
+        | {(pd.Timestamp(e.split()[0]), e.split()[1]) for e in PRICE_EXCHANGES}
+    )
     paid = paid[[(d, sym) not in recorded for d, sym in zip(paid["date"], paid["symbol"], strict=True)]]
     dividends = pd.DataFrame(
         {
-            "ex_date": paid["date"],
-            "security_id": paid["symbol"],
+            "date": paid["date"],
+            "ticker": paid["symbol"],
             "amount": paid["dividend_amount"],
             "kind": np.where(paid["dividend_amount"] > 0.1 * prev[paid.index], "special", "regular"),
         }
     )
     # Shares from each snapshot (cap / price, on the session the prices match), one line
-    # per company (every class carries the whole company's cap), rolled through splits.
+    # per company (every class carries the whole company's cap); the source rolls them
+    # through the splits until the next snapshot.
     snap = pd.read_parquet(SHARED_DATA / "sp500_financials_snapshots_2013_2026.parquet")
     snap = snap[snap["price_date_inferred"].notna() & (snap["snapshot_date"] <= "2018-02-09")]
     snap["Symbol"] = np.where(
         (snap["Symbol"] == "GOOG") & (snap["snapshot_date"] < "2014-04-03"), "GOOGL", snap["Symbol"]
     )
-    snap = snap[~snap["Symbol"].isin(SECOND_CLASSES)]
-    snap = snap[snap["Symbol"].isin(symbols)]
-    snap = snap.assign(shares=snap["Market Cap"] / snap["Price"])
-    snap = snap[snap["shares"] > 0]  # a few rows lack a cap or a price
-    rows = []
-    split_table = splits.groupby("symbol")
-    dates = sorted(snap["price_date_inferred"].unique())
-    for when, next_when in zip(dates, [*dates[1:], "2099-01-01"], strict=True):
-        for row in snap[snap["price_date_inferred"] == when].itertuples():
-            shares = row.shares
-            rows.append((pd.Timestamp(when), row.Symbol, shares))
-            if row.Symbol in split_table.groups:
-                later = split_table.get_group(row.Symbol)
-                later = later[
-                    (later["date"] > pd.Timestamp(when)) & (later["date"] < pd.Timestamp(next_when))
-                ]
-                for split in later.sort_values("date").itertuples():
-                    shares *= split.ratio
-                    rows.append((split.date, row.Symbol, shares))
-    shares = pd.DataFrame(rows, columns=["date", "security_id", "shares_outstanding"]).drop_duplicates(
-        ["date", "security_id"], keep="last"
+    snap = snap[~snap["Symbol"].isin(SECOND_CLASSES) & snap["Symbol"].isin(symbols)]
+    snap = snap.assign(
+        shares=snap["Market Cap"] / snap["Price"], date=pd.to_datetime(snap["price_date_inferred"])
     )
-    shares["float_factor"] = 1.0
-    frames = {
-        "securities": securities,
-        "prices": px.rename(columns={"symbol": "security_id"})[["date", "security_id", "close", "volume"]],
-        "shares": shares,
-        "corporate_actions": actions[actions["security_id"].isin(symbols)],
-        "dividends": dividends,
-    }
-    market = Market.from_frames(frames, source="shared/data S&P 500 members")
+    snap = snap[snap["shares"] > 0].rename(columns={"Symbol": "symbol"})  # a few rows lack a cap or a price
+    folder = _panel(
+        tmp_path / "sp500-panel",
+        px,
+        snap.drop_duplicates(["date", "symbol"], keep="last"),
+        splits=splits,
+        dividends=dividends,
+        corporate_actions=spins,
+    )
+    market = open_market(f"panel:{folder}", params={"sector": "Industrials"})
     # Point-in-time membership, limited to the names with prices.
     spans = pd.read_csv(SHARED_DATA / "sp500_membership_intervals_fja05680.csv", dtype=str)
     start, end = market.sessions[0], market.sessions[-1]
@@ -288,6 +240,7 @@ def test_sp500_reconstruction_tracks_the_published_index(tmp_path: Path) -> None
             "id": "sp500-rebuilt",
             "schedule": {"use": "monthly", "params": {"rank_lag_sessions": 0, "announce_lag_sessions": 0}},
             "universe": [{"use": "min-market-cap", "params": {"min_cap": 1.0}}],
+            "missing_data": "exclude",  # names without a snapshot have no shares
             "ranking": {"use": "company-market-cap"},
             "bucketing": {"use": "committee-list", "params": {"file": str(membership)}},
             "weighting": {"use": "cap"},
@@ -376,6 +329,7 @@ def test_sp500_turnover_from_membership_and_share_changes(tmp_path: Path) -> Non
             "id": "sp500-rebuilt",
             "schedule": {"use": "on-membership-change", "params": {"file": str(membership)}},
             "universe": [{"use": "min-market-cap", "params": {"min_cap": 1.0}}],
+            "missing_data": "exclude",  # names without a snapshot have no shares
             "ranking": {"use": "company-market-cap"},
             "bucketing": {"use": "committee-list", "params": {"file": str(membership)}},
             "weighting": {"use": "cap"},

@@ -20,7 +20,7 @@ from indexsmith.components import (
 )
 from indexsmith.data.calendars import TradingCalendar, get_calendar, nth_weekday_date
 from indexsmith.data.market import Market
-from indexsmith.data.sources import load_market
+from indexsmith.data.sources import MarketSource, load_market
 from indexsmith.data.view import MarketView
 from indexsmith.definition.model import (
     FamilyDefinition,
@@ -31,6 +31,7 @@ from indexsmith.definition.model import (
     Use,
 )
 from indexsmith.definition.resolve import load as load_definition
+from indexsmith.demo.source import DemoSource
 from indexsmith.errors import (
     ComponentError,
     DataError,
@@ -41,7 +42,7 @@ from indexsmith.errors import (
     PointInTimeError,
 )
 from indexsmith.hookspecs import Register, RegisterPreset
-from indexsmith.pipeline import build
+from indexsmith.pipeline import build, open_market
 from indexsmith.plugin.manager import DEFAULT_PLUGINS, Plugins, hookimpl
 from indexsmith.results.model import BuildResult, IndexResult
 from indexsmith.version import __version__
@@ -70,12 +71,14 @@ __all__ = [
     "ComponentError",
     "DataError",
     "DefinitionError",
+    "DemoSource",
     "FamilyDefinition",
     "IndexDefinition",
     "IndexResult",
     "IndexSpec",
     "IndexsmithError",
     "Market",
+    "MarketSource",
     "MarketView",
     "Methodology",
     "OutputError",
@@ -100,4 +103,5 @@ __all__ = [
     "load_definition",
     "load_market",
     "nth_weekday_date",
+    "open_market",
 ]

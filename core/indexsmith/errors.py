@@ -50,9 +50,13 @@ class ProblemsError(IndexsmithError):
 
     summary = "problems found"
 
-    def __init__(self, problems: Iterable[Problem | str], source: str | None = None) -> None:
+    def __init__(
+        self, problems: Iterable[Problem | str], source: str | None = None, *, summary: str | None = None
+    ) -> None:
         self.problems = [p if isinstance(p, Problem) else Problem(p) for p in problems]
         self.source = source
+        if summary is not None:
+            self.summary = summary
         super().__init__(self._text())
 
     def _text(self) -> str:

@@ -1,7 +1,7 @@
 """Hook specifications: the only way a plugin contributes to indexsmith.
 
-Sections: **components** (one hook per pipeline stage) and **definitions** (presets).
-There is one hook per pipeline stage. Each hook receives a ``register`` callable and the
+Sections: **components** (one hook per pipeline stage), **definitions** (presets) and
+**market data** (market sources). There is one hook per pipeline stage. Each hook receives a ``register`` callable and the
 plugin calls it once per component it provides::
 
     @hookimpl
@@ -187,4 +187,25 @@ def indexsmith_register_presets(register: RegisterPreset) -> None:
     :param register: call ``register(name, source)`` for each definition file.
 
     .. versionadded:: 0.2
+    """
+
+
+# == market data =========================================================================
+
+
+@hookspec
+def indexsmith_register_market_sources(register: Register) -> None:
+    """Register market sources: readers of a data vendor's files.
+
+    A market source (a subclass of :class:`indexsmith.market.MarketSource`, a frozen
+    attrs class whose fields are its parameters) turns a location plus its parameters into
+    the documented tables (``docs/data.md``), with a point-in-time date on every reference
+    and fundamental value; indexsmith validates them. ``--data NAME:PATH`` (and
+    ``indexsmith.open_market("NAME:PATH")``) picks the source registered as ``NAME``; a
+    bare folder is the documented format (the built-in source ``dir``). A name registered
+    twice is an error at start-up naming both plugins.
+
+    :param register: call ``register(name, cls, aliases=())`` for each source class.
+
+    .. versionadded:: 0.3
     """

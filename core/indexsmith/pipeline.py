@@ -6,8 +6,9 @@
 1. **Load** the definition (a file, a preset id, a mapping or a definition object) and
    **resolve** every component in the plugins' registry (:mod:`indexsmith.definition`);
    every problem is reported at once, before any data is read.
-2. **Open the market** (a :class:`~indexsmith.data.market.Market`, or a directory read by
-   :mod:`indexsmith.data.sources`).
+2. **Open the market** (a :class:`~indexsmith.data.market.Market`, a directory in the
+   documented format, or ``SOURCE:PATH`` read by a registered market source,
+   :mod:`indexsmith.data.sources`), checked against the definition's vocabulary.
 3. **Run the engine** (:func:`indexsmith.engine.run`): the schedule's reviews, each on a
    point-in-time view — screens, ranking, bucketing, weighting, capping, every output
    checked against its stage contract.
@@ -28,6 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -38,9 +41,11 @@ import attrs
 from indexsmith import engine
 from indexsmith.calculation.levels import calculate as calculate_index
 from indexsmith.data.market import Market
-from indexsmith.data.sources import load_market
+from indexsmith.data.sources import MarketSource, load_market
 from indexsmith.definition.model import FamilyDefinition, IndexDefinition, Methodology
 from indexsmith.definition.resolve import load as load_definition
+from indexsmith.definition.resolve import structure_params
+from indexsmith.errors import DataError, Problem, UnknownComponent
 from indexsmith.plugin.manager import Plugins
 from indexsmith.results.assemble import assemble, attach
 from indexsmith.results.model import BuildResult
@@ -56,9 +61,53 @@ def resolve_definition(definition: DefinitionLike, plugins: Plugins | None = Non
     return load_definition(definition, plugins)
 
 
-def open_market(market: Market | str | Path, calendar: str) -> Market:
-    """Step 2: a :class:`Market`, reading a market-data directory when given one."""
-    return market if isinstance(market, Market) else load_market(market, calendar=calendar)
+_SOURCE_SPEC = re.compile(r"^(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z][a-z0-9]+):(?P<location>.*)$")
+
+
+def split_source(spec: str | Path) -> tuple[str | None, str]:
+    """``"crsp:~/wrds"`` -> ``("crsp", "~/wrds")``; a path (or a one-letter drive such as
+    ``C:``) -> ``(None, path)``, the documented directory format."""
+    match = _SOURCE_SPEC.match(spec) if isinstance(spec, str) else None
+    if match is None:
+        return None, str(spec)
+    return match["name"], match["location"]
+
+
+def market_source(
+    spec: str | Path, *, plugins: Plugins | None = None, params: Mapping[str, Any] | None = None
+) -> tuple[MarketSource, str, str]:
+    """The market source ``spec`` names (``SOURCE:PATH``; a bare path is ``dir``) built
+    with ``params``, its location, and the label results record (``crsp:~/wrds``)."""
+    name, location = split_source(spec)
+    plugins = plugins or Plugins()
+    try:
+        entry = plugins.source(name or "dir")
+    except UnknownComponent as exc:
+        raise DataError([Problem(exc.message, f"--data {spec}", exc.hint)]) from None
+    source, problems = structure_params(entry.cls, dict(params or {}), f"market source '{entry.name}' params")
+    if problems or source is None:
+        raise DataError(problems, source=str(spec))
+    return typing.cast(MarketSource, source), location, f"{entry.name}:{location}" if name else location
+
+
+def open_market(
+    market: Market | str | Path,
+    calendar: str = "XNYS",
+    *,
+    plugins: Plugins | None = None,
+    params: Mapping[str, Any] | None = None,
+    vocabulary: Mapping[str, Any] | None = None,
+) -> Market:
+    """Step 2: a :class:`Market` from a market, a directory in the documented format, or
+    ``SOURCE:PATH`` read by the market source registered as ``SOURCE`` with ``params``
+    (its fields). ``vocabulary`` is the definition's own sector/exchange/type lists."""
+    if isinstance(market, Market):
+        return market
+    name, location = split_source(market)
+    if name is None and not params:
+        return load_market(location, calendar=calendar, vocabulary=vocabulary)
+    source, location, label = market_source(market, plugins=plugins, params=params)
+    return source.open(location, calendar=calendar, label=label, vocabulary=vocabulary)
 
 
 def build(
@@ -74,13 +123,18 @@ def build(
     """Build every index of a definition on a market (steps 1-6 of this module).
 
     ``definition`` is a file path, a preset id, a mapping, a definition object or an
-    already resolved :class:`Methodology`; ``market`` a :class:`Market` or a market-data
-    directory. Returns a :class:`BuildResult`; nothing is written until you call
+    already resolved :class:`Methodology`; ``market`` a :class:`Market`, a market-data
+    directory or ``SOURCE:PATH`` (see :func:`open_market`). Returns a :class:`BuildResult`; nothing is written until you call
     ``result.write(out)``. With ``calculate`` (the default) every index also gets its
     daily levels, turnover and trades (:mod:`indexsmith.calculation`).
     """
     methodology = resolve_definition(definition, plugins)
-    market = open_market(market, methodology.definition.calendar)
+    market = open_market(
+        market,
+        methodology.definition.calendar,
+        plugins=plugins,
+        vocabulary=methodology.definition.vocabulary,
+    )
     run = engine.run(methodology, market, start=start, end=end, progress=progress)
     result = assemble(methodology, market, run)
     if not calculate:

@@ -212,13 +212,16 @@ def test_costs_and_fee_give_an_investable_series() -> None:
 
 
 def test_divisor_that_would_not_be_positive_is_refused() -> None:
-    # A "special dividend" worth twice the only member's price: the adjusted market value
-    # would be negative, so the divisor would be too.
-    m = market({"A": [100.0, 100.0, 100.0]}, dividends=[(2, "A", 200.0, "special")])
-    with pytest.raises(
-        DataError, match=r"special dividend of A on 2024-01-04 leaves market value -1,000.0000"
-    ):
-        calculate(members(m, {0: {"A": 1.0}}), m)
+    # A "special dividend" worth twice the only member's price would leave a negative
+    # market value, so a negative divisor: the data is refused when it loads, before the
+    # calculation's own guard could be reached.
+    with pytest.raises(DataError) as caught:
+        market({"A": [100.0, 100.0, 100.0]}, dividends=[(2, "A", 200.0, "special")])
+    assert caught.value.lines() == [
+        "dividend amount 200.0 for A on 2024-01-04 is not below the previous close (on the shares after a "
+        "split that day) at dividends.parquet row 1 in tiny — check the amount's units and currency; a "
+        "distribution worth the whole share is a delisting or an exchange"
+    ]
 
 
 def test_calculation_settings_come_from_the_definition(tiny, plugins) -> None:  # type: ignore[no-untyped-def]

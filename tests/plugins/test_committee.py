@@ -88,27 +88,67 @@ def test_committee_list_with_price_weights(tiny, tmp_path) -> None:  # type: ign
 
 def test_membership_file_errors_name_the_line(tiny, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import indexsmith
-    from indexsmith import ComponentError, DefinitionError
+    from indexsmith import DataError, DefinitionError
 
     market = tiny({"A": [100.0] * 10})
     plugins = indexsmith.Plugins(autoload=False)
     bad_action = tmp_path / "action.csv"
     bad_action.write_text("date,security_id,action\n2024-01-02,A,join\n")
-    with pytest.raises(
-        DefinitionError, match=r"line 2: action 'join' must be add or remove at \$\.index\.schedule\.params"
-    ):
+    with pytest.raises(DefinitionError) as caught:
         indexsmith.load_definition(dow_style(str(bad_action)), plugins)
+    # The file is the schedule's and the bucketing's: each param reports it.
+    assert caught.value.lines() == [
+        f"action 'join' must be add or remove at line 2 of membership file {bad_action.resolve()}, "
+        f"$.index.{stage}.params"
+        for stage in ("schedule", "bucketing")
+    ]
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("date,security_id,action\n2024-01-02,A,add\n2024-01-03,ZZZ,add\n")
-    with pytest.raises(ComponentError, match=r"line 3: security ZZZ is not in the market data"):
+    with pytest.raises(
+        DataError, match=r"security ZZZ is not in the market data at line 3 in membership file"
+    ):
         indexsmith.build(dow_style(str(unknown)), market, plugins=plugins)
     early = tmp_path / "early.csv"
     early.write_text("date,security_id,action\n2023-12-01,A,add\n2024-01-03,A,remove\n")
     with pytest.raises(
-        ComponentError,
-        match=r"line 2: date 2023-12-01 is outside the market data \(2024-01-02\.\.2024-01-16\)",
+        DataError,
+        match=r"date 2023-12-01 is outside the market data \(2024-01-02\.\.2024-01-16\) at line 2",
     ):
         indexsmith.build(dow_style(str(early)), market, plugins=plugins)
+
+
+def test_membership_file_reports_every_problem_at_once(tiny, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import indexsmith
+    from indexsmith import DataError, DefinitionError
+
+    market = tiny({"A": [100.0] * 10})
+    plugins = indexsmith.Plugins(autoload=False)
+    broken = tmp_path / "broken.csv"
+    broken.write_text("date,security_id,action\n2024-13-02,A,add\n2024-01-03,,join\n2024-01-04,A,add\n")
+    with pytest.raises(DefinitionError) as caught:
+        indexsmith.load_definition(dow_style(str(broken)), plugins)
+    lines = caught.value.lines()
+    # Three problems, reported by the schedule's and the bucketing's param alike.
+    assert len(lines) == 6 and str(caught.value).startswith("6 problems in the index definition: ")
+    assert lines[0].startswith("date '2024-13-02' is not YYYY-MM-DD at line 2 of membership file")
+    assert lines[1].startswith("action 'join' must be add or remove at line 3")
+    assert lines[2].startswith("security_id is empty at line 3")
+    assert lines[2].endswith("$.index.schedule.params — name the security")
+    assert [line.split(" at ")[0] for line in lines[3:]] == [line.split(" at ")[0] for line in lines[:3]]
+    # Rows the market data cannot hold: all of them, in line order, with a correct count.
+    outside = tmp_path / "outside.csv"
+    outside.write_text(
+        "date,security_id,action\n2024-01-02,A,add\n2024-01-03,ZZZ,add\n2023-12-01,YYY,add\n2024-01-04,XXX,add\n"
+    )
+    with pytest.raises(DataError) as caught_data:
+        indexsmith.build(dow_style(str(outside)), market, plugins=plugins)
+    assert str(caught_data.value).startswith("4 problems in the membership file: ")
+    assert [line.split(" at ")[0] for line in caught_data.value.lines()] == [
+        "security ZZZ is not in the market data",
+        "security YYY is not in the market data",
+        "date 2023-12-01 is outside the market data (2024-01-02..2024-01-16)",
+        "security XXX is not in the market data",
+    ]
 
 
 def test_committee_selection_keeps_incumbents_and_migrates(tiny) -> None:  # type: ignore[no-untyped-def]
@@ -188,19 +228,19 @@ def test_committee_overrides_replay_decisions(tiny, tmp_path) -> None:  # type: 
 
 def test_committee_overrides_errors_name_the_line(tiny, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import indexsmith
-    from indexsmith import ComponentError, DefinitionError
+    from indexsmith import DataError, DefinitionError
 
     market = tiny({c: [v] * 30 for c, v in {"A": 40.0, "B": 30.0, "C": 18.0}.items()})
     plugins = indexsmith.Plugins(autoload=False)
     spec = committee_spec()
     cases = {
         "date,security_id,action,index\n2024-01-31,A,add,big\n2024-01-31,ZZZ,add,big\n": (
-            ComponentError,
-            r"overrides file .*decisions\.csv line 3: security ZZZ is not in the market data",
+            DataError,
+            r"security ZZZ is not in the market data at line 3 in overrides file .*decisions\.csv",
         ),
         "date,security_id,action,index\n2025-06-30,A,add,big\n": (
-            ComponentError,
-            r"line 2: date 2025-06-30 is outside the market data \(2024-01-02\.\.2024-02-13\)",
+            DataError,
+            r"date 2025-06-30 is outside the market data \(2024-01-02\.\.2024-02-13\) at line 2",
         ),
         "date,security_id,action,index\n2024-01-31,A,add,huge\n": (
             DefinitionError,

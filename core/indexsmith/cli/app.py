@@ -8,7 +8,7 @@ Errors caused by input print one line per problem on stderr and exit with status
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -77,10 +77,59 @@ def progress_bar(description: str) -> Iterator[Any]:
         yield update
 
 
-def open_market(data: str | None, demo: str | None, calendar: str) -> Any:
-    from indexsmith.data.sources import load_market
+DATA_HELP = (
+    "Market data: a directory in the documented format (docs/data.md), or SOURCE:PATH read by a "
+    "market source (e.g. crsp:~/wrds-export; list them with 'indexsmith market sources')."
+)
+
+
+def data_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--data``, ``--param`` and ``--demo``, shared by every command that reads a market."""
+    command = click.option(
+        "--demo", type=click.Choice(["small", "full"]), help="Use the embedded demo market instead of --data."
+    )(command)
+    command = click.option(
+        "--param",
+        "data_params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A parameter of the --data source (repeatable; VALUE is read as TOML, else as text).",
+    )(command)
+    return click.option("--data", help=DATA_HELP)(command)
+
+
+def source_params(pairs: Iterable[str]) -> dict[str, Any]:
+    """``["share_codes=[10, 11]", "float_factor=0.9"]`` -> ``{"share_codes": [10, 11], ...}``."""
+    import tomllib
+
+    from indexsmith.errors import DataError, Problem
+
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise DataError(
+                [Problem(f"--param {pair!r} is not KEY=VALUE", hint="write e.g. --param float_factor=0.9")]
+            )
+        try:
+            params[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            params[key.strip()] = value
+    return params
+
+
+def open_market(
+    data: str | None,
+    demo: str | None,
+    definition: Any,
+    params: Iterable[str] = (),
+    plugins: Any = None,
+) -> Any:
+    """The market a command reads: ``--demo``, or ``--data`` (a directory or SOURCE:PATH)
+    checked against ``definition``'s calendar and vocabulary."""
     from indexsmith.demo import demo_market
     from indexsmith.errors import DataError, Problem
+    from indexsmith.pipeline import open_market as open_data
 
     if data and demo:
         raise DataError([Problem("--data and --demo are alternatives", hint="pass one of them")])
@@ -88,9 +137,20 @@ def open_market(data: str | None, demo: str | None, calendar: str) -> Any:
         return demo_market(demo, progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
     if not data:
         raise DataError(
-            [Problem("no market data given", hint="pass --data DIR (see docs/data.md) or --demo small")]
+            [
+                Problem(
+                    "no market data given",
+                    hint="pass --data DIR (see docs/data.md), --data SOURCE:PATH, or --demo small",
+                )
+            ]
         )
-    return load_market(data, calendar=calendar)
+    return open_data(
+        data,
+        definition.calendar,
+        plugins=plugins,
+        params=source_params(params),
+        vocabulary=definition.vocabulary,
+    )
 
 
 def print_comparison(table: Any, title: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from indexsmith.cli.app import cli, open_market, plugins_manager, progress_bar, stderr
+from indexsmith.cli.app import cli, data_options, open_market, plugins_manager, progress_bar, stderr
 
 
 @cli.command()
@@ -29,10 +29,7 @@ def validate(definition: str) -> None:
 
 @cli.command()
 @click.argument("definition")
-@click.option("--data", type=click.Path(file_okay=False), help="Market-data directory (docs/data.md).")
-@click.option(
-    "--demo", type=click.Choice(["small", "full"]), help="Use the embedded demo market instead of --data."
-)
+@data_options
 @click.option("--out", required=True, type=click.Path(), help="Output folder (must be empty or new).")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
 @click.option(
@@ -42,7 +39,14 @@ def validate(definition: str) -> None:
 )
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last effective date.")
 def build(
-    definition: str, data: str | None, demo: str | None, out: str, overwrite: bool, start: Any, end: Any
+    definition: str,
+    data: str | None,
+    data_params: tuple[str, ...],
+    demo: str | None,
+    out: str,
+    overwrite: bool,
+    start: Any,
+    end: Any,
 ) -> None:
     """Build DEFINITION (a file or a preset id) on market data and write the results."""
     from indexsmith.definition.resolve import load
@@ -50,8 +54,9 @@ def build(
     from indexsmith.pipeline import build as build_index
 
     atomic_directory(Path(out), overwrite=overwrite)  # refuse a non-empty --out before any work
-    methodology = load(definition, plugins_manager())
-    market = open_market(data, demo, methodology.definition.calendar)
+    manager = plugins_manager()
+    methodology = load(definition, manager)
+    market = open_market(data, demo, methodology.definition, data_params, manager)
     with progress_bar(f"building {methodology.definition.id}") as progress:
         result = build_index(
             methodology,

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from indexsmith.cli.app import cli, open_market, plugins_manager
+from indexsmith.cli.app import cli, data_options, open_market, plugins_manager
 
 
 @cli.command()
@@ -15,18 +15,23 @@ from indexsmith.cli.app import cli, open_market, plugins_manager
 @click.option(
     "--date", "when", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Review in force on this date."
 )
-@click.option("--data", type=click.Path(file_okay=False), help="Market-data directory (docs/data.md).")
-@click.option(
-    "--demo", type=click.Choice(["small", "full"]), help="Use the embedded demo market instead of --data."
-)
-def explain(definition: str, security: str, when: Any, data: str | None, demo: str | None) -> None:
+@data_options
+def explain(
+    definition: str,
+    security: str,
+    when: Any,
+    data: str | None,
+    data_params: tuple[str, ...],
+    demo: str | None,
+) -> None:
     """Why SECURITY (an id or a ticker) is in or out of DEFINITION's indices at the review in
     force on --date: the screen that excluded it, its rank and cumulative-cap position, its
     bucket and the band or buffer that kept it, and its weight."""
     from indexsmith.definition.resolve import load
     from indexsmith.reporting.explain import explain as explain_security
 
-    methodology = load(definition, plugins_manager())
-    market = open_market(data, demo, methodology.definition.calendar)
+    manager = plugins_manager()
+    methodology = load(definition, manager)
+    market = open_market(data, demo, methodology.definition, data_params, manager)
     for line in explain_security(methodology, market, security, when.date()):
         click.echo(line)

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from indexsmith.cli.app import cli, stderr, stdout
+from indexsmith.cli.app import cli, plugins_manager, stderr, stdout
 
 
 @cli.group()
 def market() -> None:
-    """Market data: export the demo market, check a data directory."""
+    """Market data: export the demo market, check or import data, list the sources."""
 
 
 @market.command("export")
@@ -70,11 +70,76 @@ def market_calibration(size: str, dates: tuple[str, ...]) -> None:
 
 
 @market.command("check")
-@click.argument("directory", type=click.Path())
+@click.argument("data")
 @click.option("--calendar", default="XNYS", show_default=True)
-def market_check(directory: str, calendar: str) -> None:
-    """Validate a market-data directory and summarise it."""
-    from indexsmith.data.sources import load_market
+@click.option("--param", "data_params", multiple=True, metavar="KEY=VALUE", help="A parameter of the source.")
+def market_check(data: str, calendar: str, data_params: tuple[str, ...]) -> None:
+    """Validate market data (a directory, or SOURCE:PATH) and summarise it."""
+    from indexsmith.cli.app import source_params
+    from indexsmith.pipeline import open_market
 
-    loaded = load_market(directory, calendar=calendar)
-    click.echo(f"{directory}: valid — {loaded!r}; fingerprint {loaded.fingerprint()}")
+    loaded = open_market(data, calendar, plugins=plugins_manager(), params=source_params(data_params))
+    click.echo(f"{data}: valid — {loaded!r}; fingerprint {loaded.fingerprint()}")
+
+
+@market.command("import")
+@click.argument("data")
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Folder to write (new or empty)."
+)
+@click.option("--calendar", default="XNYS", show_default=True)
+@click.option("--param", "data_params", multiple=True, metavar="KEY=VALUE", help="A parameter of the source.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty folder.")
+def market_import(
+    data: str, out: str, calendar: str, data_params: tuple[str, ...], fmt: str, overwrite: bool
+) -> None:
+    """Convert SOURCE:PATH once into the documented format (docs/data.md) in --out.
+
+    The tables are validated before anything is written, and the folder appears whole or
+    not at all; build from it afterwards with --data OUT."""
+    from indexsmith.cli.app import source_params
+    from indexsmith.data.calendars import get_calendar
+    from indexsmith.data.market import Market
+    from indexsmith.data.sources import write_tables
+    from indexsmith.io import atomic_directory
+    from indexsmith.pipeline import market_source
+
+    target = atomic_directory(Path(out), overwrite=overwrite)
+    source, location, label = market_source(
+        data, plugins=plugins_manager(), params=source_params(data_params)
+    )
+    tables = source.read(Path(location).expanduser(), get_calendar(calendar))
+    loaded = Market.from_frames(tables.frames, calendar=calendar, file_names=tables.file_names, source=label)
+    with target as folder:
+        counts = write_tables(tables.frames, folder, fmt)
+    click.echo(f"imported {label} to {out}: " + ", ".join(f"{k} {v:,} rows" for k, v in counts.items()))
+    click.echo(f"valid — {loaded!r}; fingerprint {loaded.fingerprint()}")
+
+
+@market.command("sources")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def market_sources(as_json: bool) -> None:
+    """List the market sources (--data SOURCE:PATH) with their plugin, version and files."""
+    import json
+
+    from indexsmith.cli.reference import component_reference
+
+    rows = []
+    for entry in plugins_manager().sources():
+        row = component_reference(entry)
+        row["files"] = list(entry.cls.files)
+        rows.append(row)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("source", "plugin", "distribution", "reads", "params")
+    for row in rows:
+        table.add_row(
+            row["name"],
+            row["plugin"],
+            f"{row['distribution']} {row['version']}" if row["distribution"] else "-",
+            ", ".join(row["files"]) or row["summary"],
+            ", ".join(p["name"] for p in row["params"]) or "-",
+        )
+    stdout.print(table)

@@ -92,13 +92,29 @@ def _sessions(code: str) -> pd.DatetimeIndex:
         with warnings.catch_warnings():
             # exchange_calendars reads tz-aware Series.values, which pandas 3 deprecates.
             warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-            calendar = xcals.get_calendar(code, start=CALENDAR_START, end=CALENDAR_END)
+            # A calendar whose recorded history is shorter (XTKS from 1997, XBOM holidays to
+            # 2026) covers what it records.
+            kind = type(xcals.get_calendar(code))
+            earliest, latest = kind.bound_min(), kind.bound_max()
+            start = max(pd.Timestamp(CALENDAR_START), earliest) if earliest is not None else CALENDAR_START
+            end = min(pd.Timestamp(CALENDAR_END), latest) if latest is not None else CALENDAR_END
+            calendar = xcals.get_calendar(code, start=start, end=end)
     except xcals.errors.InvalidCalendarName:
         raise DefinitionError(
             [
                 Problem(
                     f"unknown exchange calendar '{code}'",
                     hint="use a MIC code such as XNYS, XNAS or XLON",
+                )
+            ]
+        ) from None
+    except (ValueError, NotImplementedError) as exc:
+        raise DefinitionError(
+            [
+                Problem(
+                    f"exchange calendar '{code}' cannot be built by exchange_calendars "
+                    f"{xcals.__version__}: {str(exc)[:120]}",
+                    hint="use another calendar of the exchange, or another exchange_calendars version",
                 )
             ]
         ) from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -81,6 +81,17 @@ class Market:
         codes, _ = pd.factorize(self.securities["company_id"])
         return np.asarray(codes, dtype=np.int64)
 
+    @functools.cached_property
+    def plain_fundamentals(self) -> bool:
+        """No quarter is reported twice and every security's reports come in period order:
+        the latest report known on a date is then simply the last one dated by then."""
+        table = self.fundamentals
+        pos, period = table["pos"], table["period_end"].astype("datetime64[D]")
+        if len(pos) < 2:
+            return True
+        same = pos[1:] == pos[:-1]
+        return bool(not (same & (period[1:] <= period[:-1])).any())
+
     def asof_keys(self, table: dict[str, np.ndarray]) -> np.ndarray:
         """The sorted as-of key of :attr:`shares` or :attr:`fundamentals` (built once)."""
         cache: dict[int, np.ndarray] = self.__dict__.setdefault("_asof_keys", {})
@@ -143,10 +154,14 @@ class Market:
         calendar: str = "XNYS",
         file_names: Mapping[str, str] | None = None,
         source: str = "<frames>",
+        vocabulary: Mapping[str, Sequence[str]] | None = None,
     ) -> Market:
-        """Validate tables in the documented format and build a market."""
+        """Validate tables in the documented format and build a market.
+
+        ``vocabulary`` replaces the documented values of the classification columns it
+        names (``{"sector": [...]}``), as a definition's ``vocabulary`` does."""
         cal = get_calendar(calendar)
-        return cls(validate_frames(frames, cal, file_names, source), cal, source)
+        return cls(validate_frames(frames, cal, file_names, source, vocabulary), cal, source)
 
     @classmethod
     def from_panel(
@@ -189,6 +204,12 @@ class Market:
         )
 
     @property
+    def currency(self) -> str:
+        """The currency of every price and amount (USD unless the securities say another)."""
+        given = self.securities["currency"].dropna()
+        return str(given.iloc[0]) if len(given) else "USD"
+
+    @property
     def first_session(self) -> pd.Timestamp:
         return self.sessions[0]
 
@@ -225,8 +246,12 @@ class Market:
         if self._fingerprint is None:
             digest = hashlib.sha256()
             digest.update(self.calendar.code.encode())
+            # An optional column added after 0.1 and left empty does not change the fingerprint.
+            securities = self.securities
+            if securities["currency"].isna().all():
+                securities = securities.drop(columns=["currency"])
             digest.update(
-                pd.util.hash_pandas_object(self.securities.astype(object), index=False).to_numpy().tobytes()
+                pd.util.hash_pandas_object(securities.astype(object), index=False).to_numpy().tobytes()
             )
             digest.update(np.int64(self.sessions.asi8[0] if len(self.sessions) else 0).tobytes())
             for array in (self.daily.key, self.daily.close, self.daily.volume):

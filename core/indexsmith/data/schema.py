@@ -38,6 +38,12 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         Column(
             "delisting_date", "date", required=False, help="last session with a price; empty while listed"
         ),
+        Column(
+            "currency",
+            "str",
+            required=False,
+            help="ISO 4217 code of the prices and amounts (one currency per market); empty means USD",
+        ),
     ),
     "prices": (
         Column("date", "date", help="a session of the market's calendar"),
@@ -93,4 +99,36 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
 }
 
 REQUIRED_TABLES = ("securities", "prices", "shares")
+
+#: The documented values of the securities' classification columns. A definition may
+#: declare its own list for a column (``vocabulary = { sector = [...] }``); an exchange may
+#: also be any MIC that ``exchange_calendars`` knows (a non-US market's own exchange).
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    "sector": (
+        "Information Technology",
+        "Health Care",
+        "Financials",
+        "Industrials",
+        "Consumer Discretionary",
+        "Consumer Staples",
+        "Energy",
+        "Materials",
+        "Real Estate",
+        "Utilities",
+        "Communication Services",
+    ),
+    "exchange": ("XNYS", "XNAS", "XASE", "ARCX", "OTC"),
+    "security_type": (
+        "common",
+        "REIT",
+        "ADR",
+        "preferred",
+        "ETF",
+        "closed-end fund",
+        "LP",
+        "BDC",
+        "SPAC",
+        "tracking",
+    ),
+}
 MAX_PROBLEMS = 50

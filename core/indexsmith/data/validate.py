@@ -7,15 +7,18 @@ It decides what data is acceptable; it does not build the in-memory market (that
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+import functools
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
+import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
 from indexsmith.data.calendars import TradingCalendar
 from indexsmith.data.panel import panel_key
-from indexsmith.data.schema import MAX_PROBLEMS, REQUIRED_TABLES, SCHEMA
+from indexsmith.data.schema import MAX_PROBLEMS, REQUIRED_TABLES, SCHEMA, VOCABULARY
 from indexsmith.errors import DataError, Problem
 
 
@@ -25,6 +28,9 @@ class _Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
         self.dropped = 0
+        #: Row numbers in the file a source read, for frames whose rows are not the file's
+        #: own (a vendor's file converted, a table sorted), by ``id`` of the frame.
+        self.row_numbers: dict[int, np.ndarray] = {}
 
     def add(self, message: str, where: str, hint: str = "") -> None:
         if len(self.items) < MAX_PROBLEMS:
@@ -44,10 +50,11 @@ class _Problems:
         callable of the row, or a template such as ``"close {row[close]} is not > 0"``."""
         offending = np.flatnonzero(mask)
         room = max(MAX_PROBLEMS - len(self.items), 0)
+        numbers = self.row_numbers.get(id(frame))
         for i in offending[:room]:
             row = frame.iloc[i]
             text = message.format(row=row) if isinstance(message, str) else message(row)
-            self.add(text, f"{file} row {i + 1}", hint)
+            self.add(text, f"{file} row {numbers[i] if numbers is not None else i + 1}", hint)
         self.dropped += max(0, len(offending) - room)
 
     def raise_if_any(self, source: str | None) -> None:
@@ -115,9 +122,9 @@ def _coerce(frame: pd.DataFrame, table: str, file: str, problems: _Problems) -> 
             empty = values.isna().to_numpy() & ~bad
             if empty.any():
                 problems.rows(file, frame, empty, f"column '{column.name}' is empty", "fill it in")
-        out[column.name] = (
-            values if isinstance(values.index, pd.RangeIndex) else values.reset_index(drop=True)
-        )
+        # Rows are positions: a frame a source filtered keeps its labels, which must not align.
+        plain = isinstance(values.index, pd.RangeIndex) and values.index.start == 0 and values.index.step == 1
+        out[column.name] = values if plain else values.reset_index(drop=True)
     return pd.DataFrame(out, copy=False)
 
 
@@ -149,18 +156,26 @@ def validate_frames(
     calendar: TradingCalendar,
     file_names: Mapping[str, str] | None = None,
     source: str | None = None,
+    vocabulary: Mapping[str, Sequence[str]] | None = None,
 ) -> Validated:
     """Check every table against :data:`SCHEMA` and the rules in ``docs/data.md``.
 
-    Returns the tables with normalised types; raises :class:`DataError` listing every
-    problem found (up to a cap), each with file, row and fix.
+    ``vocabulary`` replaces the documented values (:data:`VOCABULARY`) of the columns it
+    names. Returns the tables with normalised types; raises :class:`DataError` listing
+    every problem found (up to a cap), each with file, row and fix.
     """
     names = {t: (file_names or {}).get(t, f"{t}.parquet") for t in SCHEMA}
     problems = _Problems()
     tables: dict[str, pd.DataFrame] = {}
     for table in SCHEMA:
         if table in raw:
+            # A source names each row's line in its own file (``attrs["source_rows"]``).
+            given = raw[table].attrs.get("source_rows")
+            usable = given is not None and len(given) == len(raw[table])
+            numbers = np.asarray(given) if usable else np.arange(1, len(raw[table]) + 1)
+            problems.row_numbers[id(raw[table])] = numbers
             tables[table] = _coerce(raw[table], table, names[table], problems)
+            problems.row_numbers[id(tables[table])] = numbers
         else:
             if table in REQUIRED_TABLES:
                 problems.add(f"missing table {table}", source or "market data", f"provide {table}")
@@ -168,7 +183,10 @@ def validate_frames(
             tables[table] = _coerce(empty, table, names[table], problems)
     problems.raise_if_any(source)
 
-    sec = tables["securities"].sort_values("security_id", kind="stable").reset_index(drop=True)
+    order = np.argsort(tables["securities"]["security_id"].to_numpy(dtype=str), kind="stable")
+    numbers = problems.row_numbers.get(id(tables["securities"]), np.arange(1, len(order) + 1))
+    sec = tables["securities"].iloc[order].reset_index(drop=True)
+    problems.row_numbers[id(sec)] = numbers[order]
     tables["securities"] = sec
     dup = sec["security_id"].duplicated(keep=False).to_numpy()
     problems.rows(
@@ -181,6 +199,9 @@ def validate_frames(
     ids = pd.Index(sec["security_id"].astype(object).to_numpy(), name="security_id")
     if not ids.is_unique:
         problems.raise_if_any(source)
+
+    _check_vocabulary(sec, names["securities"], calendar.code, vocabulary or {}, problems)
+    _check_currency(sec, names["securities"], problems)
 
     codes = {}
     for table in ("prices", "shares", "dividends", "corporate_actions", "fundamentals"):
@@ -269,6 +290,8 @@ def validate_frames(
         "use a fraction such as 0.85",
     )
 
+    _check_amounts(tables, names, codes, session_of, problems)
+
     delisted = sec["delisting_date"].to_numpy()
     if len(prices) and not np.isnat(delisted).all():
         limit = np.append(delisted, np.datetime64("NaT"))[codes["prices"]]
@@ -306,3 +329,134 @@ def _session_positions(dates: np.ndarray, sessions: np.ndarray) -> tuple[np.ndar
         return np.repeat(pos, runs), np.repeat(found, runs)
     pos = np.searchsorted(sessions, days).astype(np.int32)
     return pos, sessions[np.minimum(pos, len(sessions) - 1)] == days
+
+
+@functools.cache
+def _known_mics() -> frozenset[str]:
+    return frozenset(
+        n for n in xcals.get_calendar_names(include_aliases=False) if len(n) == 4 and n.isupper()
+    )
+
+
+def _check_vocabulary(
+    sec: pd.DataFrame,
+    file: str,
+    calendar_code: str,
+    declared: Mapping[str, Sequence[str]],
+    problems: _Problems,
+) -> None:
+    """Every sector, exchange and security type is a documented value (or one the
+    definition declares); one problem per unknown value, with its rows and a did-you-mean."""
+    for column, documented in VOCABULARY.items():
+        allowed = set(declared.get(column, documented))
+        if column == "exchange" and column not in declared:
+            allowed |= _known_mics() | {calendar_code}
+        values = sec[column].astype(object)
+        unknown = values.notna().to_numpy() & ~values.isin(allowed).to_numpy()
+        if not unknown.any():
+            continue
+        numbers = problems.row_numbers.get(id(sec), np.arange(1, len(sec) + 1))
+        for value in pd.unique(values[unknown]):
+            rows = np.sort(numbers[np.flatnonzero((values == value).to_numpy())])
+            close = difflib.get_close_matches(str(value), sorted(allowed), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            hint += (
+                f"use one of {', '.join(declared.get(column, documented))}"
+                f", or declare the value in the definition's vocabulary ({column} = [...])"
+            )
+            count = f"{len(rows)} rows, first" if len(rows) > 1 else "row"
+            problems.add(
+                f"{column} {value!r} is not a known {column.replace('_', ' ')}",
+                f"{file} {count} {rows[0]}",
+                hint,
+            )
+
+
+def _check_currency(sec: pd.DataFrame, file: str, problems: _Problems) -> None:
+    """One currency per market: prices, dividends and caps are summed across securities."""
+    currency = sec["currency"].astype(object).where(sec["currency"].notna(), "USD")
+    if sec["currency"].isna().all():
+        return
+    found = sorted(pd.unique(currency))
+    if len(found) > 1:
+        minority = (currency != currency.value_counts().index[0]).to_numpy()
+        numbers = problems.row_numbers.get(id(sec), np.arange(1, len(sec) + 1))
+        first = int(numbers[minority].min())
+        problems.add(
+            f"the securities have {len(found)} currencies ({', '.join(found)}; empty counts as USD)",
+            f"{file} row {first}",
+            "a market holds one currency: convert prices and amounts, or load each market separately",
+        )
+    bad = ~currency.str.fullmatch(r"[A-Z]{3}").to_numpy()
+    problems.rows(
+        file,
+        sec,
+        bad,
+        lambda r: f"currency {r['currency']!r} is not an ISO 4217 code",
+        "write e.g. USD or JPY",
+    )
+
+
+def _check_amounts(
+    tables: dict[str, pd.DataFrame],
+    names: Mapping[str, str],
+    codes: Mapping[str, np.ndarray],
+    session_of: Mapping[str, np.ndarray],
+    problems: _Problems,
+) -> None:
+    """Cash dividends are positive and below the price they are paid from; split ratios
+    are positive."""
+    dividends, prices = tables["dividends"], tables["prices"]
+    amount = dividends["amount"].to_numpy()
+    problems.rows(
+        names["dividends"],
+        dividends,
+        ~(amount > 0),
+        lambda r: (
+            f"dividend amount {r['amount']} for {r['security_id']} on {r['ex_date']:%Y-%m-%d} is not > 0"
+        ),
+        "a cash dividend is a positive amount per share: remove the row (a charge or a reversal is not a dividend)",
+    )
+    if len(dividends) and len(prices):
+        # The close before the ex-date (the price the dividend comes out of).
+        n = int(max(session_of[t].max(initial=0) for t in ("prices", "dividends", "corporate_actions"))) + 2
+        price_key = codes["prices"].astype(np.int64) * n + session_of["prices"]
+        order = np.argsort(price_key, kind="stable")
+        sorted_key = price_key[order]
+        wanted = codes["dividends"].astype(np.int64) * n + session_of["dividends"]
+        at = np.searchsorted(sorted_key, wanted, side="left") - 1
+        ok = (at >= 0) & (codes["dividends"] >= 0)
+        same = np.zeros(len(wanted), dtype=bool)
+        same[ok] = sorted_key[at[ok]] // n == codes["dividends"][ok]
+        before = np.full(len(wanted), np.nan)
+        before[same] = prices["close"].to_numpy()[order[at[same]]]
+        # A split on the ex-date itself moves the previous close onto the new shares.
+        actions = tables["corporate_actions"]
+        is_split = (actions["action"] == "split").to_numpy() & (actions["ratio"].to_numpy() > 0)
+        if is_split.any():
+            split_key = (
+                codes["corporate_actions"][is_split].astype(np.int64) * n
+                + session_of["corporate_actions"][is_split]
+            )
+            ratio_of = pd.Series(actions["ratio"].to_numpy()[is_split]).groupby(split_key).prod()
+            before = before / ratio_of.reindex(wanted).fillna(1.0).to_numpy()
+        too_big = same & (amount >= before)
+        problems.rows(
+            names["dividends"],
+            dividends,
+            too_big,
+            lambda r: (
+                f"dividend amount {r['amount']} for {r['security_id']} on {r['ex_date']:%Y-%m-%d} is not below "
+                f"the previous close (on the shares after a split that day)"
+            ),
+            "check the amount's units and currency; a distribution worth the whole share is a delisting or an exchange",
+        )
+    actions = tables["corporate_actions"]
+    ratio = actions["ratio"].to_numpy()
+    problems.rows(
+        names["corporate_actions"],
+        actions,
+        (actions["action"] == "split").to_numpy() & ~(ratio > 0),
+        lambda r: f"split ratio {r['ratio']} for {r['security_id']} on {r['date']:%Y-%m-%d} is not > 0",
+        "write new shares per old share: 2.0 for 2-for-1, 1.5 for 3-for-2, 0.1 for 1-for-10",
+    )

@@ -58,6 +58,8 @@ class MarketView:
         #: (no price or figure after ``as_of`` is reachable through them).
         self.data_sessions: tuple[pd.Timestamp, pd.Timestamp] = (market.first_session, market.last_session)
         self.calendar = market.calendar
+        #: Where the data came from (``crsp:~/wrds-export``), for messages.
+        self.source = market.source
         self.sessions = market.sessions[: t + 1]
         self._t = t
         # Prefixes of the daily rows: rows after as_of are not reachable from here.
@@ -68,6 +70,7 @@ class MarketView:
         self._market_shares = market.shares
         self._market_fundamentals = market.fundamentals
         self._keys = market.asof_keys
+        self._plain_fundamentals = market.plain_fundamentals
         self._positions: tuple[pd.Index, np.ndarray] | None = None
         #: The latest value of a table's column for every security, computed once per view.
         self._latest: dict[tuple[int, str], np.ndarray] = {}
@@ -97,16 +100,39 @@ class MarketView:
     def _shares(self) -> dict[str, np.ndarray]:
         return self._market_shares
 
-    @property
+    @functools.cached_property
     def _fundamentals(self) -> dict[str, np.ndarray]:
-        return self._market_fundamentals
+        """Reports known on the as-of date; a quarter reported again (a restatement known by
+        then) counts once, with its latest figures, in period order. Without restatements
+        anywhere in the market, that is the market's table itself (searched as of the date)."""
+        if self._plain_fundamentals:
+            return self._market_fundamentals
+        table = _cut(self._market_fundamentals, self._cutoff)
+        pos, period = table["pos"], table["period_end"].astype("datetime64[D]")
+        if len(pos) < 2:
+            return table
+        order = np.lexsort((table["date"], period, pos))
+        restated = (pos[order][1:] == pos[order][:-1]) & (period[order][1:] == period[order][:-1])
+        in_order = bool((np.diff(order) > 0).all())
+        if in_order and not restated.any():
+            return table
+        keep = order[np.r_[~restated, True]]
+        return {key: values[keep] for key, values in table.items()}
 
     def _latest_rows(self, table: dict[str, np.ndarray]) -> np.ndarray:
-        """Per security position, its latest row of ``table`` known on the as-of date."""
+        """Per security position, its latest row of ``table`` known on the as-of date: a
+        search in the market's (position, day) key, or the last row of each security in a
+        table already cut to the date."""
         key = (id(table), "")
         rows = self._latest.get(key)
         if rows is None:
-            rows = latest_rows(table, self._keys(table), self._cutoff, len(self._ids))
+            if table is self._market_shares or table is self._market_fundamentals:
+                rows = latest_rows(table, self._keys(table), self._cutoff, len(self._ids))
+            else:
+                pos = table["pos"]
+                last = np.flatnonzero(np.r_[pos[1:] != pos[:-1], True]) if len(pos) else np.zeros(0, np.int64)
+                rows = np.full(len(self._ids), -1, dtype=np.int64)
+                rows[pos[last]] = last
             self._latest[key] = rows
         return rows
 
@@ -235,6 +261,19 @@ class MarketView:
     def float_factor(self, ids: Iterable[str]) -> pd.Series:
         return self._asof_table(self._shares, ids, "float_factor")
 
+    def missing_data(self, ids: Iterable[str]) -> pd.Series:
+        """What the data lacks for each security on the as-of date, naming the table (a
+        missing value when nothing is missing): a listed security with no ``shares`` row
+        dated on or before the as-of date has no shares outstanding and no float factor."""
+        ids = pd.Index(ids) if not isinstance(ids, pd.Index) else ids
+        reasons = pd.Series(None, index=ids, dtype=object, name="missing_data")
+        lacking = self.shares_outstanding(ids).isna().to_numpy() | self.float_factor(ids).isna().to_numpy()
+        reasons[lacking] = (
+            f"no shares_outstanding or float_factor: the shares table has no row dated on or before "
+            f"{self.as_of:%Y-%m-%d}"
+        )
+        return reasons
+
     def market_cap(self, ids: Iterable[str]) -> pd.Series:
         """Security market cap: close x shares outstanding."""
         ids = pd.Index(ids) if not isinstance(ids, pd.Index) else ids
@@ -309,3 +348,8 @@ class MarketView:
         listing = self.securities["listing_date"].reindex(index)
         first = self.sessions.searchsorted(listing.to_numpy())
         return pd.Series(self._t + 1 - first, index=index, name="sessions_listed")
+
+
+def _cut(table: dict[str, np.ndarray], cutoff: np.datetime64) -> dict[str, np.ndarray]:
+    keep = table["date"] <= cutoff
+    return {key: values[keep] for key, values in table.items()}

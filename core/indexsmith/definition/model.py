@@ -20,10 +20,23 @@ import cattrs
 
 from indexsmith.calculation.options import CalculationOptions, MaintenanceOptions
 from indexsmith.components import Component
+from indexsmith.data.schema import VOCABULARY
 from indexsmith.errors import Problem
 from indexsmith.plugin.registry import ComponentEntry
 
 AppliesTo = Literal["all", "additions", "incumbents"]
+#: What a review does with a listed security the data lacks shares or a float factor for on
+#: the rank date: stop with a data error naming it (``error``), or leave it out of the
+#: universe with that reason (``exclude``).
+MissingData = Literal["error", "exclude"]
+
+
+def _vocabulary_columns(_: Any, __: Any, value: dict[str, list[str]]) -> None:
+    unknown = sorted(set(value) - set(VOCABULARY))
+    if unknown:
+        raise ValueError(
+            f"vocabulary has column(s) {', '.join(unknown)}; a definition may declare {', '.join(VOCABULARY)}"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -78,6 +91,10 @@ class _Shared:
     maintenance: dict[str, Any] = attrs.field(factory=dict)
     #: Distributions the definition needs, as requirement strings ("indexsmith-example>=0.1").
     requires: list[str] = attrs.field(factory=list)
+    #: The definition's own values of sector, exchange or security_type (replacing the
+    #: documented lists of docs/data.md for the columns named).
+    vocabulary: dict[str, list[str]] = attrs.field(factory=dict, validator=_vocabulary_columns)
+    missing_data: MissingData = "error"
 
 
 @attrs.frozen(kw_only=True)
@@ -172,6 +189,12 @@ class Methodology:
             return out
 
         d = self.definition
+        # Options added after 0.2 appear only when set, so earlier builds record the same.
+        added: dict[str, Any] = {}
+        if d.vocabulary:
+            added["vocabulary"] = {k: list(v) for k, v in sorted(d.vocabulary.items())}
+        if d.missing_data != "error":
+            added["missing_data"] = d.missing_data
         return {
             "family": {
                 "id": d.id,
@@ -179,6 +202,7 @@ class Methodology:
                 "description": d.description,
                 "calendar": d.calendar,
                 "requires": list(d.requires),
+                **added,
                 "start": d.start.isoformat() if d.start else None,
                 "end": d.end.isoformat() if d.end else None,
                 "schedule": stage(self.schedule),

@@ -28,7 +28,7 @@ from indexsmith.definition.model import (
 )
 from indexsmith.definition.parse import parse_definition
 from indexsmith.definition.presets import read_definition
-from indexsmith.errors import DefinitionError, Problem, UnknownComponent
+from indexsmith.errors import DefinitionError, Problem, ProblemsError, UnknownComponent
 from indexsmith.plugin.manager import Plugins
 from indexsmith.plugin.registry import ComponentEntry
 
@@ -72,6 +72,12 @@ def structure_params(cls: type[Component], params: Any, path: str) -> tuple[Comp
         return None, problems
     try:
         return cls(**kwargs), []
+    except ProblemsError as exc:
+        # A component that read a file (a membership list) reports each of its problems.
+        return None, [
+            Problem(p.message, f"{p.where + ' of ' if p.where else ''}{exc.source}, {path}", p.hint)
+            for p in exc.problems
+        ]
     except (ValueError, TypeError) as exc:
         return None, [Problem(str(exc), path)]
 

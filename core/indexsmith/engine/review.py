@@ -18,9 +18,10 @@ import pandas as pd
 
 from indexsmith import contracts
 from indexsmith.components import Review
+from indexsmith.data.schema import MAX_PROBLEMS
 from indexsmith.data.view import MarketView
 from indexsmith.definition.model import Methodology, Resolved, ResolvedIndex
-from indexsmith.errors import ComponentError, IndexsmithError
+from indexsmith.errors import ComponentError, DataError, IndexsmithError, Problem
 from indexsmith.frames import BUCKET_COLUMNS, UNIVERSE_COLUMNS, by_security, isin
 
 Progress = Callable[[int, int, str], None]
@@ -226,10 +227,11 @@ def run_review(
     universe["incumbent"] = isin(universe.index, previous["security_id"])
     if exclude:
         universe = universe[universe["incumbent"] | ~isin(universe.index, exclude)]
+    universe, gaps = _data_gaps(methodology, view, review, universe)
     if vacated is not None:
         pool = candidates if candidates is not None else universe.index
         universe = universe[universe["incumbent"] | isin(universe.index, pool)]
-        return _replacement(methodology, view, review, universe, previous, states, vacated, keep)
+        return _replacement(methodology, view, review, universe, previous, states, vacated, keep, gaps)
     if kind == "rebalance":
         universe = universe[universe["incumbent"]]
     elif kind == "additions":
@@ -237,6 +239,8 @@ def run_review(
         fresh = universe["listing_date"] > since if since is not None else True
         universe = universe[universe["incumbent"] | fresh]
     universe, excluded = _screen(methodology, view, review, universe, kind)
+    if len(gaps):
+        excluded = pd.concat([gaps, excluded], ignore_index=True)
     ranked = _ranked(methodology, view, review, universe)
     bucketing = methodology.bucketing
     declared = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
@@ -246,6 +250,34 @@ def run_review(
         assignment = _keep_members(bucketing, view, ranked, previous, review)
     assignment = contracts.check_buckets(bucketing, assignment, ranked, declared, review)
     return _output(methodology, view, review, excluded, ranked, assignment, states, keep)
+
+
+def _data_gaps(
+    methodology: Methodology, view: MarketView, review: Review, universe: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Listed securities the data lacks shares or a float factor for on the rank date:
+    a :class:`DataError` naming each (table, security, date) before any component sees
+    them, or — with ``missing_data = "exclude"`` — the universe without them and their
+    exclusion rows (screen ``data``)."""
+    reasons = view.missing_data(universe.index)
+    lacking = reasons[reasons.notna()]
+    if lacking.empty or methodology.definition.missing_data == "exclude":
+        gaps = pd.DataFrame(
+            {"security_id": lacking.index.astype(object), "screen": "data", "reason": lacking.to_numpy()}
+        )
+        return universe.drop(index=lacking.index), gaps
+    problems = [
+        Problem(
+            f"security {security} is listed with a price but {reason}",
+            f"the review with rank date {review.rank_date:%Y-%m-%d}",
+            'add a shares row for it dated on or before the rank date, or set missing_data = "exclude" '
+            "in the definition to leave such securities out with this reason",
+        )
+        for security, reason in lacking.iloc[:MAX_PROBLEMS].items()
+    ]
+    if len(lacking) > MAX_PROBLEMS:
+        problems.append(Problem(f"... and {len(lacking) - MAX_PROBLEMS} more securities not shown"))
+    raise DataError(problems, source=view.source)
 
 
 def _ranked(
@@ -265,11 +297,12 @@ def _replacement(
     states: States | None,
     vacated: pd.DataFrame,
     keep: dict[str, pd.DataFrame] | None,
+    gaps: pd.DataFrame,
 ) -> ReviewOutput:
     """Members stay; the policy picks among the candidates ranked on this view; a pick
     that fails a screen on this view is set aside with its reason and the policy picks
     again (a handful of securities are screened, not the market)."""
-    set_aside = []
+    set_aside = [gaps] if len(gaps) else []
     while True:
         ranked = _ranked(methodology, view, review, universe)
         assignment = _replace(methodology, view, ranked, previous, vacated, review)

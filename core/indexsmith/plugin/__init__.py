@@ -11,7 +11,15 @@ from indexsmith.plugin.manager import (
     Plugins,
     hookimpl,
 )
-from indexsmith.plugin.registry import DISABLE_ENV, ComponentEntry, PluginInfo, PresetEntry, Registry
+from indexsmith.plugin.registry import (
+    DISABLE_ENV,
+    SOURCE_HOOK,
+    SOURCE_KIND,
+    ComponentEntry,
+    PluginInfo,
+    PresetEntry,
+    Registry,
+)
 
 __all__ = [
     "AUTOLOAD_ENV",
@@ -19,6 +27,8 @@ __all__ = [
     "DISABLE_ENV",
     "ENTRY_POINT_GROUP",
     "HOOKS",
+    "SOURCE_HOOK",
+    "SOURCE_KIND",
     "ComponentEntry",
     "PluginInfo",
     "Plugins",

@@ -30,6 +30,8 @@ from indexsmith.errors import PluginError
 from indexsmith.plugin.registry import (
     DISABLE_ENV,
     PRESET_HOOK,
+    SOURCE_HOOK,
+    SOURCE_KIND,
     ComponentEntry,
     PluginInfo,
     PresetEntry,
@@ -50,6 +52,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "indexsmith_plugins.cappings",
     "indexsmith_plugins.replacements",
     "indexsmith_plugins.presets",
+    "indexsmith_plugins.sources.basic",
+    "indexsmith_plugins.sources.panel",
+    "indexsmith_plugins.sources.yahoo",
+    "indexsmith_plugins.sources.crsp",
 )
 
 #: Stage -> registration hook name.
@@ -161,10 +167,12 @@ class Plugins:
         aliases: Sequence[str] = (),
         plugin_name: str | None = None,
     ) -> ComponentEntry:
-        """Register one component class from Python code, without packaging a plugin."""
-        if kind not in HOOKS:
-            raise PluginError(f"unknown stage '{kind}'; use one of {', '.join(HOOKS)}")
-        hook_name = HOOKS[kind]
+        """Register one component class (or, with kind ``market-source``, a market
+        source) from Python code, without packaging a plugin."""
+        hooks = {**HOOKS, SOURCE_KIND: SOURCE_HOOK}
+        if kind not in hooks:
+            raise PluginError(f"unknown stage '{kind}'; use one of {', '.join(hooks)}")
+        hook_name = hooks[kind]
 
         def register_hook(register: Callable[..., None]) -> None:
             register(name, cls, aliases=tuple(aliases))
@@ -183,7 +191,7 @@ class Plugins:
             info = self.info.get(plugin_name, PluginInfo(plugin_name, None, None))
             raise PluginError(
                 f"plugin {info.label()} implements an unknown hook: {exc} — known hooks: "
-                f"{', '.join([*HOOKS.values(), PRESET_HOOK])}"
+                f"{', '.join([*HOOKS.values(), PRESET_HOOK, SOURCE_HOOK])}"
             ) from exc
 
     # -- the registry --------------------------------------------------------------------
@@ -212,6 +220,15 @@ class Plugins:
     def entries(self, kind: str | None = None) -> list[ComponentEntry]:
         return self.registry.entries(kind)
 
+    def source(self, name: str) -> ComponentEntry:
+        """The market source registered as ``name`` (did-you-mean and the names available
+        when there is none)."""
+        return self.registry.lookup(SOURCE_KIND, name, self.skipped)
+
+    def sources(self) -> list[ComponentEntry]:
+        """Every registered market source, by name."""
+        return self.registry.entries(SOURCE_KIND)
+
     def presets(self) -> dict[str, PresetEntry]:
         """Preset id -> the definition file a plugin registered under it."""
         return dict(sorted(self.registry.presets.items()))
@@ -231,6 +248,7 @@ class Plugins:
                     "version": info.version,
                     "builtin": info.builtin,
                     "components": provides,
+                    "sources": [e.name for e in self.sources() if e.plugin.name == name],
                     "presets": [p.name for p in self.presets().values() if p.plugin.name == name],
                 }
             )

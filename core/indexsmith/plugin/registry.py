@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from indexsmith.components import STAGE_BASES, STAGES, Component
+from indexsmith.data.sources import MarketSource
 from indexsmith.errors import PluginError, UnknownComponent
 
 DISABLE_ENV = "INDEXSMITH_DISABLE_PLUGINS"
@@ -83,10 +84,14 @@ class PresetEntry:
 
 #: The hook that registers presets (definition files), beside the stage hooks.
 PRESET_HOOK = "indexsmith_register_presets"
+#: The hook that registers market sources, and the kind their entries carry.
+SOURCE_HOOK = "indexsmith_register_market_sources"
+SOURCE_KIND = MarketSource.kind
 
 
 class Registry:
-    """Stage -> name (and alias) -> entry, and preset id -> entry.
+    """Stage -> name (and alias) -> entry, preset id -> entry, and market-source name
+    (and alias) -> entry (under the kind ``market-source``).
 
     ``hooks(hook_name)`` yields ``(plugin info, caller)`` pairs, one per plugin that
     implements the hook, in registration order (built-ins first, so errors name the earlier
@@ -96,15 +101,18 @@ class Registry:
     def __init__(self, hooks: Callable[[str], Iterable[tuple[PluginInfo, Callable[..., Any]]]]) -> None:
         self.components: dict[str, dict[str, ComponentEntry]] = {stage.kind: {} for stage in STAGES}
         self.presets: dict[str, PresetEntry] = {}
+        self.sources: dict[str, ComponentEntry] = {}
         for stage in STAGES:
             for info, caller in hooks(stage.hook):
                 caller(register=self._registrar(stage.kind, info))
         for info, caller in hooks(PRESET_HOOK):
             caller(register=self._preset_registrar(info))
+        for info, caller in hooks(SOURCE_HOOK):
+            caller(register=self._registrar(SOURCE_KIND, info))
 
     def _registrar(self, kind: str, info: PluginInfo) -> Callable[..., None]:
-        base = STAGE_BASES[kind]
-        table = self.components[kind]
+        base = STAGE_BASES.get(kind, MarketSource)
+        table = self.components.get(kind, self.sources)
 
         def register(name: str, cls: type[Component], *, aliases: Sequence[str] = ()) -> None:
             if not (isinstance(cls, type) and issubclass(cls, base)):
@@ -151,12 +159,14 @@ class Registry:
         Raises :class:`~indexsmith.errors.UnknownComponent` with a did-you-mean and the
         available names (and the plugins disabled, which may be where the name went).
         """
-        table = self.components.get(kind, {})
+        table = self.sources if kind == SOURCE_KIND else self.components.get(kind, {})
         if name in table:
             return table[name]
         close = difflib.get_close_matches(name, list(table), n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'? " if close else ""
         hint += f"Available: {self.available(kind) or 'none'}"
+        if kind == SOURCE_KIND:
+            hint += " (list them with 'indexsmith market sources')"
         if skipped:
             names = ", ".join(info.label() for info in skipped)
             hint += f"; disabled by {DISABLE_ENV}: {names}"
@@ -174,6 +184,8 @@ class Registry:
     def entries(self, kind: str | None = None) -> list[ComponentEntry]:
         """Unique entries (aliases folded), sorted by stage then name."""
         order = [stage.kind for stage in STAGES]
+        if kind == SOURCE_KIND:
+            return sorted({e.name: e for e in self.sources.values()}.values(), key=lambda e: e.name)
         kinds = [kind] if kind else order
         seen: dict[tuple[str, str], ComponentEntry] = {}
         for k in kinds:

@@ -17,6 +17,9 @@ companies) and checks its output with the same checks the engine applies before 
 stage runs (:mod:`indexsmith.contracts`), plus determinism (same inputs, same output) and
 that parameters round-trip through a definition. Every built-in component passes them.
 
+A market source subclasses :class:`MarketSourceContract` and provides ``source`` and
+``location`` fixtures (a small folder in its vendor's layout).
+
 Fixtures: ``indexsmith_plugins`` (a fresh plugin manager with the built-ins only),
 ``small_market`` (the small demo market, generated once per session), ``run_definition``
 (build a definition mapping or file on the small market).
@@ -34,6 +37,7 @@ from indexsmith.testing.contracts import (
     REVIEW_DATE,
     BucketingContract,
     CappingContract,
+    MarketSourceContract,
     RankingContract,
     ReplacementContract,
     ScheduleContract,
@@ -49,6 +53,7 @@ __all__ = [
     "REVIEW_DATE",
     "BucketingContract",
     "CappingContract",
+    "MarketSourceContract",
     "RankingContract",
     "ReplacementContract",
     "ScheduleContract",

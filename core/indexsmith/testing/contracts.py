@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -17,7 +18,10 @@ import pytest
 
 from indexsmith import contracts
 from indexsmith.components import HOLDINGS, STAGE_BASES, Bucketing, Component
+from indexsmith.data.calendars import get_calendar
 from indexsmith.data.market import Market
+from indexsmith.data.schema import REQUIRED_TABLES
+from indexsmith.data.sources import MarketSource, SourceTables
 from indexsmith.data.view import MarketView
 from indexsmith.definition.model import Resolved, component_params
 from indexsmith.definition.resolve import structure_params
@@ -245,3 +249,51 @@ class ReplacementContract(_Contract):
         assert fills or added.empty, "a policy with fills = False must not add"
         again = component.replace(view, candidates, current, vacated, bucketing)  # type: ignore[attr-defined]
         pd.testing.assert_frame_equal(again.reset_index(drop=True), placed.reset_index(drop=True))
+
+
+class MarketSourceContract:
+    """The contract of a market source: override ``source`` (an instance) and
+    ``location`` (a folder or name it reads). It must be a frozen attrs class with
+    documented params that round-trip, read the required tables, give tables that validate
+    into a :class:`Market`, date every share and fundamental value (point in time) and
+    read the same market twice."""
+
+    @pytest.fixture
+    def source(self) -> MarketSource:
+        raise NotImplementedError("override the 'source' fixture with an instance of your market source")
+
+    @pytest.fixture
+    def location(self) -> Path:
+        raise NotImplementedError("override the 'location' fixture with a folder your source reads")
+
+    @pytest.fixture
+    def calendar(self) -> str:
+        return "XNYS"
+
+    def test_is_a_frozen_attrs_class_with_documented_params(self, source: MarketSource) -> None:
+        _Contract.test_is_a_frozen_attrs_class_with_documented_params(self, source)  # type: ignore[arg-type]
+        _Contract.test_params_round_trip_through_a_definition(self, source)  # type: ignore[arg-type]
+
+    def test_reads_tables_that_validate(self, source: MarketSource, location: Path, calendar: str) -> None:
+        tables = source.read(Path(location), get_calendar(calendar))
+        assert isinstance(tables, SourceTables)
+        for table in REQUIRED_TABLES:
+            assert table in tables.frames, f"the source gave no {table} table"
+        market = Market.from_frames(tables.frames, calendar=calendar, file_names=tables.file_names)
+        assert len(market.securities) > 0 and len(market.sessions) > 0
+
+    def test_every_value_is_dated_point_in_time(
+        self, source: MarketSource, location: Path, calendar: str
+    ) -> None:
+        frames = source.read(Path(location), get_calendar(calendar)).frames
+        assert frames["shares"]["date"].notna().all(), "every share row needs the date it holds from"
+        if "fundamentals" in frames and len(frames["fundamentals"]):
+            reports = frames["fundamentals"]
+            assert reports["available_date"].notna().all(), "every report needs its known-on date"
+            known = pd.to_datetime(reports["available_date"]) >= pd.to_datetime(reports["period_end"])
+            assert known.all(), "a report cannot be known before its period ends"
+
+    def test_reads_the_same_market_twice(self, source: MarketSource, location: Path, calendar: str) -> None:
+        first = source.open(location, calendar=calendar)
+        again = source.open(location, calendar=calendar)
+        assert first.fingerprint() == again.fingerprint()

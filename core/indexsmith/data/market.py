@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,8 @@ from indexsmith.data.panel import DailyPanel, MonthSums
 from indexsmith.data.validate import Validated, security_positions, validate_frames
 from indexsmith.data.view import MarketView, asof_key
 from indexsmith.errors import DataError, Problem
+
+T = TypeVar("T")
 
 
 class Market:
@@ -91,6 +94,14 @@ class Market:
             return True
         same = pos[1:] == pos[:-1]
         return bool(not (same & (period[1:] <= period[:-1])).any())
+
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per market: facts derived from the data alone (why each
+        security left, the as-of keys) that several stages and indices read."""
+        cache: dict[str, Any] = self.__dict__.setdefault("_memo", {})
+        if name not in cache:
+            cache[name] = compute()
+        return cast(T, cache[name])
 
     def asof_keys(self, table: dict[str, np.ndarray]) -> np.ndarray:
         """The sorted as-of key of :attr:`shares` or :attr:`fundamentals` (built once)."""

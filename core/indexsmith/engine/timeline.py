@@ -473,7 +473,11 @@ class _Walk:
 
 def leaving_reasons(market: Market) -> dict[tuple[str, int], str]:
     """(security_id, session) -> why the security's last close was that session: the
-    corporate action recorded for it on that date."""
+    corporate action recorded for it on that date (worked out once per market)."""
+    return market.memo("leaving_reasons", lambda: _leaving_reasons(market))
+
+
+def _leaving_reasons(market: Market) -> dict[tuple[str, int], str]:
     actions = market.corporate_actions
     actions = actions[actions["action"].isin(["cash-acquisition", "stock-acquisition", "delisting"])]
     sessions = market.sessions.searchsorted(pd.DatetimeIndex(actions["date"]))

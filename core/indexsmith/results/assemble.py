@@ -107,12 +107,20 @@ def membership(log: pd.DataFrame, result: IndexResult, market: Market) -> pd.Dat
     # still dated (the next session the exchange opens).
     sessions = market.calendar.sessions
     after = np.minimum(sessions.searchsorted(pd.DatetimeIndex(log["date"]), side="right"), len(sessions) - 1)
-    next_session = pd.Series(sessions[after], index=log.index)
-    changes = result.changes.set_index(["effective_date", "security_id", "change"])["reason"]
-    changes = changes[~changes.index.duplicated()]
+    next_session = list(sessions[after])
+    # Plain dicts: the loop below looks up one row at a time (the first reason recorded
+    # for a change counts).
+    changes: dict[tuple[Any, str, str], Any] = {}
+    frame = result.changes
+    for key, text in zip(
+        zip(frame["effective_date"], frame["security_id"], frame["change"], strict=True),
+        frame["reason"],
+        strict=True,
+    ):
+        changes.setdefault(key, text)
     rows: dict[str, list[Any]] = {c: [] for c in MEMBERSHIP_COLUMNS}
     open_at: dict[str, int] = {}
-    company = market.securities.set_index("security_id")["company_id"]
+    company = market.company_of.to_dict()
     for i, (date, sid, event, reason) in enumerate(
         log[["date", "security_id", "event", "reason"]].itertuples(index=False)
     ):
@@ -124,13 +132,13 @@ def membership(log: pd.DataFrame, result: IndexResult, market: Market) -> pd.Dat
             open_at[sid] = len(rows["security_id"])
             rows["security_id"].append(sid)
             rows["company_id"].append(company.get(sid))
-            rows["entry_date"].append(next_session.iloc[i])
+            rows["entry_date"].append(next_session[i])
             rows["exit_date"].append(pd.NaT)
             rows["entry_reason"].append(text)
             rows["exit_reason"].append(None)
         elif sid in open_at:
             k = open_at.pop(sid)
-            rows["exit_date"][k] = next_session.iloc[i]
+            rows["exit_date"][k] = next_session[i]
             rows["exit_reason"][k] = text
     table = pd.DataFrame(rows).sort_values(["entry_date", "security_id"], kind="stable")
     return _typed(table, MEMBERSHIP_COLUMNS)
@@ -282,7 +290,11 @@ def _left(sid: str, reasons: pd.Series, now: pd.Series | None) -> str:
 
 
 def _departures(market: Market) -> pd.DataFrame:
-    """Each delisted security's last close and why it left the market."""
+    """Each delisted security's last close and why it left the market (once per market)."""
+    return market.memo("departures", lambda: _departures_of(market))
+
+
+def _departures_of(market: Market) -> pd.DataFrame:
     securities = market.securities.dropna(subset=["delisting_date"])
     last = market.sessions.searchsorted(pd.DatetimeIndex(securities["delisting_date"]))
     reasons = leaving_reasons(market)

@@ -88,7 +88,8 @@ class _State:
         leaves: pd.Series,
         members: dict[str, frozenset[str]] | None = None,
     ) -> _State:
-        ids = assignment["security_id"].unique()
+        # Plain object strings: membership tests at every member's departure stay cheap.
+        ids = np.asarray(assignment["security_id"].unique(), dtype=object)
         if members is None:
             members = {k: frozenset(v.index) for k, v in constituents.items()}
         return cls(assignment, members, states, ids, leaves.reindex(ids).to_numpy(), constituents)

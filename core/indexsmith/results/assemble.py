@@ -34,6 +34,12 @@ def assemble(methodology: Methodology, market: Market, run: Run) -> BuildResult:
     """Turn what the engine decided into result tables (without levels)."""
     reviews = run.outputs
     exclusions = _exclusions(reviews, market)
+    # Why each security of a change between reviews left, once for every index: a
+    # security held in two buckets (packets) has two rows with one reason.
+    left = [
+        dict(zip(e.vacated["security_id"].astype(object), e.vacated["reason"].astype(object), strict=True))
+        for e in run.events
+    ]
     base_info = {
         "indexsmith_version": __version__,
         "family_id": methodology.definition.id,
@@ -63,7 +69,7 @@ def assemble(methodology: Methodology, market: Market, run: Run) -> BuildResult:
     indices = {}
     buckets = [by_security(output.assignment)["bucket"] for output in reviews]  # once, for every index
     for index in methodology.indices:
-        constituents, changes, between = _index_tables(index, reviews, buckets, run.events, market)
+        constituents, changes, between = _index_tables(index, reviews, buckets, run.events, market, left)
         components = [
             c.provenance()
             for c in (
@@ -170,6 +176,7 @@ def _index_tables(
     buckets: list[pd.Series],
     events: list[Event],
     market: Market,
+    left: list[dict[str, str]],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Constituents at each review, every change (at reviews and between them) with its
     reason, and the changes between reviews as the calculation reads them."""
@@ -177,7 +184,7 @@ def _index_tables(
     between: dict[str, list[Any]] = {c: [] for c in BETWEEN_COLUMNS}
     moves: dict[str, list[Any]] = {c: [] for c in CHANGE_COLUMNS}
     previous: pd.Index | None = None
-    tickers = market.securities.set_index("security_id")["ticker"]
+    tickers = market.memo("tickers", lambda: market.securities.set_index("security_id")["ticker"].to_dict())
     departures = _departures(market)
     timeline = sorted(
         [(output.review.effective_date, 1, i) for i, output in enumerate(reviews)]
@@ -190,8 +197,8 @@ def _index_tables(
             if previous is None or (not len(removed) and (added is None or not len(added))):
                 continue
             review = event.review
-            reasons = event.vacated.set_index("security_id")["reason"]
-            migrated = [sid for sid in removed if sid not in reasons.index]
+            reasons = left[i]
+            migrated = [sid for sid in removed if sid not in reasons]
             now = by_security(event.assignment)["bucket"] if migrated else None
             rows = [(sid, "deletion", _left(sid, reasons, now), np.nan, np.nan, np.nan) for sid in removed]
             if added is not None and len(added):
@@ -233,7 +240,9 @@ def _index_tables(
                 ):
                     between[column].append(value)
             kept = previous[~isin(previous, removed)]
-            previous = kept.append(added.index) if added is not None and len(added) else kept
+            previous = (
+                kept.append(pd.Index(added.index, dtype=object)) if added is not None and len(added) else kept
+            )
             continue
         output, assigned = reviews[i], buckets[i]
         members = output.constituents[index.spec.id]
@@ -267,7 +276,8 @@ def _index_tables(
         if previous is not None:
             gone = before[~isin(before, current)]
             changes.append(_dated(_deletions(gone, tickers, output, assigned, departures), review))
-        previous = current
+        # Object strings: the membership tests of every later change skip converting Arrow strings.
+        previous = pd.Index(current, dtype=object)
     changes.append(pd.DataFrame(moves))
     constituents = pd.concat(frames, ignore_index=True).sort_values(
         ["effective_date", "rank", "security_id"], kind="stable"
@@ -282,16 +292,24 @@ def _index_tables(
     )
 
 
-def _left(sid: str, reasons: pd.Series, now: pd.Series | None) -> str:
+def _left(sid: str, reasons: dict[str, str], now: pd.Series | None) -> str:
     """Why a security left an index between reviews: it left the market, or it migrated."""
-    if sid in reasons.index:
+    if sid in reasons:
         return str(reasons[sid])
     return f"migrated to {now.get(sid, 'no bucket') if now is not None else 'no bucket'}"
 
 
-def _departures(market: Market) -> pd.DataFrame:
+def _departures(market: Market) -> tuple[dict[str, pd.Timestamp], dict[str, str]]:
     """Each delisted security's last close and why it left the market (once per market)."""
-    return market.memo("departures", lambda: _departures_of(market))
+
+    def both() -> tuple[dict[str, pd.Timestamp], dict[str, str]]:
+        table = _departures_of(market)
+        return (
+            dict(zip(table.index, table["date"], strict=True)),
+            dict(zip(table.index, table["reason"], strict=True)),
+        )
+
+    return market.memo("departures", both)
 
 
 def _departures_of(market: Market) -> pd.DataFrame:
@@ -313,28 +331,38 @@ def _departures_of(market: Market) -> pd.DataFrame:
 
 
 def _deletions(
-    gone: pd.Index, tickers: pd.Series, output: ReviewOutput, assigned: pd.Series, departures: pd.DataFrame
+    gone: pd.Index,
+    tickers: dict[str, str],
+    output: ReviewOutput,
+    assigned: pd.Series,
+    departures: tuple[dict[str, pd.Timestamp], dict[str, str]],
 ) -> pd.DataFrame:
     """Why each former member left: the screen that excluded it, its leaving the market
     before the review took effect, where it ranked, or its delisting."""
-    excluded = output.exclusions.drop_duplicates("security_id").set_index("security_id")
+    first = output.exclusions.drop_duplicates("security_id")
+    excluded = dict(
+        zip(first["security_id"], zip(first["screen"], first["reason"], strict=True), strict=True)
+    )
     ranked = output.ranked
+    rank_of = dict(zip(ranked.index, ranked["rank"].to_numpy(), strict=True)) if len(gone) else {}
     effective = output.review.effective_date
+    left_on, left_why = departures
     reasons = []
     for sid in gone:
-        if sid in excluded.index:
-            reasons.append(f"excluded by {excluded.loc[sid, 'screen']!s}: {excluded.loc[sid, 'reason']!s}")
-        elif sid in departures.index and departures.loc[sid, "date"] <= effective:
-            reasons.append(str(departures.loc[sid, "reason"]))
-        elif sid in ranked.index:
+        if sid in excluded:
+            screen, why = excluded[sid]
+            reasons.append(f"excluded by {screen!s}: {why!s}")
+        elif sid in left_on and left_on[sid] <= effective:
+            reasons.append(str(left_why[sid]))
+        elif sid in rank_of:
             bucket = assigned.get(sid, "no bucket")
-            reasons.append(f"rank {ranked.loc[sid, 'rank']!s} in {bucket}")
+            reasons.append(f"rank {rank_of[sid]!s} in {bucket}")
         else:
             reasons.append("no longer listed on the rank date")
     return pd.DataFrame(
         {
             "security_id": list(gone),
-            "ticker": tickers.reindex(gone).to_numpy(),
+            "ticker": np.array([tickers.get(sid, np.nan) for sid in gone], dtype=object),
             "change": "deletion",
             "reason": reasons,
         }

@@ -59,16 +59,16 @@ def window_drawdown(
     levels: pd.Series, start: str | pd.Timestamp, end: str | pd.Timestamp
 ) -> dict[str, Any] | None:
     """The drawdown of a named window (the 2020 crash: 2020-01-01..2020-06-30): the trough
-    is the lowest level in ``[start, end]``, the peak the highest level in the window
-    before it; recovery is looked for on the whole rest of the series. ``None`` when the
-    series does not cover the window (it starts after ``start`` or ends before ``end``)
-    or the window holds no decline."""
+    is the session of the deepest drawdown inside ``[start, end]``, the peak the running
+    high before it (which may lie before the window: a decline that began earlier counts
+    from its true top), and recovery is looked for on the rest of the series. ``None``
+    when the series does not cover the window (it starts after ``start`` or ends before
+    ``end``) or the window holds no decline, so a 2008 low can never stand for 2020."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     if levels.empty or levels.index[0] > start or levels.index[-1] < end:
         return None
-    window = levels.loc[start:end]
-    trough = window.idxmin()
-    peak = window.loc[:trough].idxmax()
-    if window.loc[trough] >= window.loc[peak]:
+    inside = drawdown(levels).loc[start:end]
+    if inside.empty or inside.min() >= 0:
         return None
-    return episode(levels, peak, trough)
+    trough = inside.idxmin()
+    return episode(levels, levels.loc[:trough].idxmax(), trough)

@@ -140,9 +140,14 @@ def history_calibration(market: Market) -> dict[str, float]:
     view = market.view(market.last_session)
     listed = view.securities[~view.securities["security_type"].isin(NOT_COMPANIES)]
     caps = (
-        view.company_market_cap(listed.index).groupby(listed["company_id"]).first().sort_values(ascending=False)
+        view.company_market_cap(listed.index)
+        .groupby(listed["company_id"])
+        .first()
+        .sort_values(ascending=False)
     )
-    technology = listed.groupby("company_id")["sector"].first().reindex(caps.index) == "Information Technology"
+    technology = (
+        listed.groupby("company_id")["sector"].first().reindex(caps.index) == "Information Technology"
+    )
     first, last = f"{market.first_session:%Y-%m-%d}", f"{market.last_session:%Y-%m-%d}"
 
     def months(name: str) -> float:

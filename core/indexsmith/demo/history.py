@@ -12,6 +12,8 @@ these are the market's size segments, not its indices.
 
 from __future__ import annotations
 
+import itertools
+
 import attrs
 import numpy as np
 import pandas as pd
@@ -75,7 +77,7 @@ def bucket_levels(market: Market, buckets: dict[str, Bucket], start: str | None 
     ids = market.security_ids
     deepest = max(b.last for b in buckets.values())
     daily = {name: [np.ones(1)] for name in buckets}
-    for t0, t1 in zip(ends[:-1], ends[1:], strict=True):
+    for t0, t1 in itertools.pairwise(ends):
         view = market.view(sessions[t0])
         listed = view.securities[~view.securities["security_type"].isin(NOT_COMPANIES)]
         company_cap = view.company_market_cap(listed.index)
@@ -92,4 +94,6 @@ def bucket_levels(market: Market, buckets: dict[str, Bucket], start: str | None 
             value = np.cumprod(gross, axis=0) @ (weight / weight.sum())
             daily[name].append(value / np.r_[1.0, value[:-1]])
     index = sessions[first:]
-    return pd.DataFrame({name: np.cumprod(np.concatenate(parts)) for name, parts in daily.items()}, index=index)
+    return pd.DataFrame(
+        {name: np.cumprod(np.concatenate(parts)) for name, parts in daily.items()}, index=index
+    )

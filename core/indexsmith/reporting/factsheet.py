@@ -188,8 +188,9 @@ def _charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
 
 def render(results: dict[str, IndexResult], title: str = "Index factsheet") -> str:
     """The factsheet as one HTML string."""
-    table, notes = summary(results)
+    table, note = summary(results)
     start, end, _ = common_dates(results)
+    notes = [note] if note else []
     holdings = []
     for name, result in results.items():
         last = result.latest()

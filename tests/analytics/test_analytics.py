@@ -269,3 +269,13 @@ def test_turnover_by_year() -> None:
         }
     )
     assert analytics.turnover_by_year(t).to_dict() == pytest.approx({2020: 0.15, 2021: 0.2})
+
+
+def test_every_statistic_is_documented_with_its_unit() -> None:
+    from pathlib import Path
+
+    from indexsmith.analytics.statistics import CRISES, RELATIVE
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "analytics.md").read_text(encoding="utf-8")
+    for statistic in (*STATISTICS, *CRISES[2].statistics(), *RELATIVE):
+        assert f"| {statistic.label.replace('{base}', 'B')} | {statistic.unit} |" in page, statistic.name

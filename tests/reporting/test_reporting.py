@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from indexsmith import Market, Plugins
 from indexsmith.cli import cli
-from indexsmith.reporting.factsheet import CHARTS
+from indexsmith.reporting.factsheet import CHARTS, COMPARISON_PAGES
 
 
 @pytest.fixture(scope="module")
@@ -122,42 +122,48 @@ def test_report_is_self_contained_and_deterministic(built: Path, tmp_path: Path)
     assert re.findall(r'data-chart="([a-z]+)"', page) == list(CHARTS)
     assert page.count("<svg") == len(CHARTS)
     assert "<script" not in page and not re.search(r'(src|href)="https?://', page)
-    for section in ("Summary", "Top-10 holdings at the last review", "Overlap at the last common review"):
+    for section in (
+        "Summary",
+        "Key facts",
+        "Trailing returns",
+        "Risk",
+        "Calendar-year returns",
+        "Top-10 holdings",
+    ):
         assert section in page
+    assert page.count('data-page="index"') == 3  # one page per index
+    assert "P/E (positive earnings)" in page and ">nan<" not in page
 
 
 @pytest.mark.skipif(
     not (shutil.which("chromium") or shutil.which("chromium-browser")),
     reason="headless Chromium is not installed (Debian package 'chromium'); the factsheet test needs it",
 )
-def test_report_renders_in_headless_chromium(built: Path, tmp_path: Path) -> None:
+def test_report_prints_one_page_per_index_and_the_comparison_pages(built: Path, tmp_path: Path) -> None:
     page = tmp_path / "factsheet.html"
     run("report", str(built / "tiers"), "--out", str(page))
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    browser = str(shutil.which("chromium") or shutil.which("chromium-browser"))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu"]
     dom = subprocess.run(
-        [str(browser), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        [browser, *flags, "--dump-dom", page.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     ).stdout
     assert dom.count("<svg") == len(CHARTS)
-    shot = tmp_path / "factsheet.png"
+    assert dom.count('data-page="index"') == 3
+    pdf = tmp_path / "factsheet.pdf"
     subprocess.run(
-        [
-            str(browser),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            f"--screenshot={shot}",
-            "--window-size=1200,4000",
-            page.as_uri(),
-        ],
+        [browser, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
         capture_output=True,
         timeout=120,
         check=True,
     )
-    assert shot.stat().st_size > 10_000
+    # Print CSS: each index on its own page (3), then the summary and the comparison
+    # pages; nothing spills onto an extra page.
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert pages == 3 + 1 + len(COMPARISON_PAGES)
 
 
 def test_explain_a_member_and_bad_input(demo: Market, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -98,6 +98,18 @@ HISTORY_TARGETS = {
     "information technology companies among the 10 largest at the end": (5, 10),
     "daily correlation, top 1,000 and ranks 1,001-3,000": (0.80, 0.93),
 }
+#: How each history figure is written (:func:`indexsmith.units.display`).
+HISTORY_UNITS = {
+    "small-cap return 2023-2025": "percent",
+    "large-cap return 2023-2025": "percent",
+    "2020 crash: months to regain the peak, cap weight": "months",
+    "2020 crash: months to regain the peak, equal weight": "months",
+    "equal minus cap weight 1995-2025, points a year": "number",
+    "equal minus cap weight 2017-2022, points a year": "number",
+    "information technology share of the top-500 cap at the end": "percent",
+    "information technology companies among the 10 largest at the end": "count",
+    "daily correlation, top 1,000 and ranks 1,001-3,000": "number",
+}
 #: The size buckets the history figures are measured on.
 HISTORY_BUCKETS = {
     "large": Bucket(1, 500, "cap"),

@@ -8,7 +8,6 @@ in the SVG metadata).
 
 from __future__ import annotations
 
-import html
 import importlib.resources
 import io
 from pathlib import Path
@@ -24,6 +23,7 @@ from matplotlib.figure import Figure
 from indexsmith import analytics
 from indexsmith.io import atomic_file
 from indexsmith.reporting.compare import common_dates, formatted, summary
+from indexsmith.reporting.pages import html_table, index_page
 from indexsmith.results.model import IndexResult
 from indexsmith.version import __version__
 
@@ -43,18 +43,6 @@ def _svg(fig: Figure) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "indexsmith"})
     text = buffer.getvalue()
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: inline SVG
-
-
-def _table(frame: pd.DataFrame, index_label: str = "") -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [index_label, *frame.columns])
-    rows = "".join(
-        "<tr>"
-        + f"<td>{html.escape(str(i))}</td>"
-        + "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
-        + "</tr>"
-        for i, row in zip(frame.index, frame.to_numpy(), strict=True)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
@@ -186,19 +174,21 @@ def _charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
     return out
 
 
+#: The comparison pages after the index pages, and the charts each holds.
+COMPARISON_PAGES = (
+    ("Performance", ("levels", "relative", "drawdowns")),
+    ("Returns and sectors", ("calendar", "sectors")),
+    ("Size and overlap", ("size", "overlap")),
+)
+
+
 def render(results: dict[str, IndexResult], title: str = "Index factsheet") -> str:
-    """The factsheet as one HTML string."""
+    """The factsheet as one HTML string: a page per index, then the comparison pages."""
     table, note = summary(results)
     start, end, _ = common_dates(results)
-    notes = [note] if note else []
-    holdings = []
-    for name, result in results.items():
-        last = result.latest()
-        top = last.nlargest(10, "weight")[["ticker", "sector", "weight"]].assign(
-            weight=lambda f: f["weight"].map("{:.2%}".format)
-        )
-        holdings.append((name, _table(top.set_index("ticker"), "ticker")))
     names = list(results)
+    base = (names[0], results[names[0]]) if len(names) >= 2 else None
+    drawn = {chart["id"]: chart for chart in charts(results)}
     lasts = {k: r.latest() for k, r in results.items()}
     overlap = pd.DataFrame(
         {b: [f"{analytics.overlap(lasts[a], lasts[b])['weight_overlap']:.1%}" for a in names] for b in names},
@@ -212,12 +202,15 @@ def render(results: dict[str, IndexResult], title: str = "Index factsheet") -> s
     )
     return template.render(
         title=title,
-        subtitle=f"{', '.join(names)} — {start:%Y-%m-%d} to {end:%Y-%m-%d}",
-        notes=notes,
-        summary_table=_table(formatted(table), "statistic"),
-        charts=charts(results),
-        holdings=holdings,
-        overlap_table=_table(overlap),
+        subtitle=f"{', '.join(names)} — compared {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        notes=[note] if note else [],
+        pages=[index_page(name, result, base) for name, result in results.items()],
+        summary_table=html_table(formatted(table), "statistic", css="summary"),
+        comparison=[
+            {"title": page, "charts": [drawn[c] for c in chart_ids]} for page, chart_ids in COMPARISON_PAGES
+        ],
+        overlap_table=html_table(overlap),
+        benchmark=table.benchmark,
         version=__version__,
     )
 

@@ -101,8 +101,8 @@ def print_comparison(table: Any, title: str) -> None:
     out = Table(
         title=title,
         caption="total returns; 5y/yr annualised; DD = drawdown; 2020 mo = months from the 2020 peak back "
-        "to it; P/E of members with positive earnings; loss wt = weight of loss-makers; turnover one-way; "
-        f"fee 20bp = return lost to a 0.20% fee{base}",
+        "to it; P/E of members with positive earnings; loss wt = weight of loss-makers; turnover one-way"
+        f"{base}",
     )
     for i, header in enumerate(headers):
         out.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)

@@ -45,11 +45,14 @@ def compare(results: tuple[str, ...], fmt: str, benchmark: str | None, crises: t
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
 @click.option("--title", default="Index factsheet", show_default=True)
-def report(results: tuple[str, ...], out: str, title: str) -> None:
-    """Write a self-contained HTML factsheet (charts and tables) for built indices."""
+@click.option("--benchmark", default=None, help="Index the relative figures use (default: the first).")
+def report(results: tuple[str, ...], out: str, title: str, benchmark: str | None) -> None:
+    """Write a self-contained HTML factsheet for built indices: a page per index (key
+    facts, returns, risk, holdings, sectors, size) and the comparison pages; prints to
+    PDF one page per section."""
     from indexsmith.reporting.factsheet import write
     from indexsmith.results.store import read_results
 
     loaded = read_results(list(results))
-    path = write(loaded, out, title)
+    path = write(loaded, out, title, benchmark)
     click.echo(f"factsheet for {len(loaded)} indices -> {path}")

@@ -33,7 +33,7 @@ def demo(out: str, size: str) -> None:
                 bar(done[0], families, "building presets")
 
         results = showcase.run(size, out, lambda msg: stderr.print(f"[dim]{msg}[/dim]"), step)
-    table, note = summary(results)
+    table, note = summary(results, benchmark=showcase.BENCHMARK[size])
     if note:
         stderr.print(f"note: {note}")
     print_comparison(table, f"Headline indices on the {size} demo market")

@@ -69,7 +69,6 @@ def records(table: StatisticsTable) -> pd.DataFrame:
 TERMINAL = {
     "annualised_return": "ann.ret",
     "annualised_volatility": "vol",
-    "return_1y": "1y",
     "return_5y": "5y/yr",
     "max_drawdown": "max DD",
     "crisis_2020_drawdown": "2020 DD",
@@ -80,7 +79,6 @@ TERMINAL = {
     "loss_making_weight": "loss wt",
     "dividend_yield": "yield",
     "turnover": "turn/yr",
-    "fee_drag_20bp": "fee 20bp",
     "beta": "beta",
     "tracking_error": "TE",
 }

@@ -45,13 +45,14 @@ def _svg(fig: Figure) -> str:
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: inline SVG
 
 
-def charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
-    """Every chart of the factsheet as {id, title, caption, svg}."""
+def charts(results: dict[str, IndexResult], benchmark: str | None = None) -> list[dict[str, str]]:
+    """Every chart of the factsheet as {id, title, caption, svg}; relative performance
+    against ``benchmark`` (default: the first index)."""
     with matplotlib.rc_context(STYLE):
-        return _charts(results)
+        return _charts(results, benchmark)
 
 
-def _charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
+def _charts(results: dict[str, IndexResult], benchmark: str | None) -> list[dict[str, str]]:
     start, end, _ = common_dates(results)
     tr = {k: r.levels.set_index("date")["total_return"].loc[start:end] for k, r in results.items()}
     last = {k: r.latest() for k, r in results.items()}
@@ -67,7 +68,7 @@ def _charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
         {"id": "levels", "title": "Level", "caption": "Total-return levels rebased to 100.", "svg": _svg(fig)}
     )
 
-    base = next(iter(tr))
+    base = benchmark or next(iter(tr))
     fig, ax = _subplots((9, 3.0))
     for name, levels in tr.items():
         ax.plot(levels.index, analytics.relative(levels, tr[base])["relative"], label=name, linewidth=1)
@@ -182,13 +183,16 @@ COMPARISON_PAGES = (
 )
 
 
-def render(results: dict[str, IndexResult], title: str = "Index factsheet") -> str:
-    """The factsheet as one HTML string: a page per index, then the comparison pages."""
-    table, note = summary(results)
+def render(
+    results: dict[str, IndexResult], title: str = "Index factsheet", benchmark: str | None = None
+) -> str:
+    """The factsheet as one HTML string: a page per index, then the comparison pages;
+    relative figures against ``benchmark`` (default: the first index)."""
+    table, note = summary(results, benchmark=benchmark)
     start, end, _ = common_dates(results)
     names = list(results)
-    base = (names[0], results[names[0]]) if len(names) >= 2 else None
-    drawn = {chart["id"]: chart for chart in charts(results)}
+    base = (table.benchmark, results[table.benchmark]) if table.benchmark else None
+    drawn = {chart["id"]: chart for chart in charts(results, table.benchmark)}
     lasts = {k: r.latest() for k, r in results.items()}
     overlap = pd.DataFrame(
         {b: [f"{analytics.overlap(lasts[a], lasts[b])['weight_overlap']:.1%}" for a in names] for b in names},
@@ -215,9 +219,14 @@ def render(results: dict[str, IndexResult], title: str = "Index factsheet") -> s
     )
 
 
-def write(results: dict[str, IndexResult], out: str | Path, title: str = "Index factsheet") -> Path:
+def write(
+    results: dict[str, IndexResult],
+    out: str | Path,
+    title: str = "Index factsheet",
+    benchmark: str | None = None,
+) -> Path:
     """Write the factsheet; the file appears only when complete."""
     out = Path(out)
     with atomic_file(out) as tmp:
-        tmp.write_text(render(results, title), encoding="utf-8")
+        tmp.write_text(render(results, title, benchmark), encoding="utf-8")
     return out

@@ -33,10 +33,16 @@ def html_table(frame: pd.DataFrame, index_label: str = "", css: str = "") -> str
 
 
 def _use(stage: Any) -> str:
+    """A component as ``name (param value, ...)``; a table parameter (a list of rows) as
+    its row count, so a methodology fits on a line or two."""
     if not stage:
         return ""
     params = stage.get("params") or {}
-    shown = ", ".join(f"{k} {v}" for k, v in params.items() if v not in (None, [], {}))
+    shown = ", ".join(
+        f"{k} {len(v)} rows" if isinstance(v, list) and v and isinstance(v[0], dict) else f"{k} {v}"
+        for k, v in params.items()
+        if v not in (None, [], {})
+    )
     return f"{stage['use']} ({shown})" if shown else str(stage["use"])
 
 

@@ -95,7 +95,9 @@ def test_compare_reports_every_statistic_by_its_unit(built: Path) -> None:
     code, out, err = run("compare", str(built / "tiers"))
     assert code == 0
     header = next(line for line in out.splitlines() if "index" in line)
-    assert all(h in header for h in ("ann.ret", "2020 DD", "2020 mo", "P/E", "yield", "fee 20bp", "beta"))
+    assert all(
+        h in header for h in ("ann.ret", "2020 DD", "2020 mo", "P/E", "loss wt", "yield", "beta", "TE")
+    )
     assert "note:" not in err
 
 

@@ -98,7 +98,7 @@ def _charts(results: dict[str, IndexResult], benchmark: str | None) -> list[dict
         }
     )
 
-    years = pd.DataFrame({k: analytics.calendar_year_returns(v) for k, v in tr.items()})
+    years = pd.DataFrame({k: analytics.calendar_year_returns(v, complete=True) for k, v in tr.items()})
     fig, ax = _subplots((9, 3.2))
     width = 0.8 / len(years.columns)
     for i, name in enumerate(years.columns):
@@ -111,7 +111,7 @@ def _charts(results: dict[str, IndexResult], benchmark: str | None) -> list[dict
         {
             "id": "calendar",
             "title": "Calendar-year returns",
-            "caption": "Total return per calendar year.",
+            "caption": "Total return per calendar year the common dates cover whole.",
             "svg": _svg(fig),
         }
     )

@@ -100,12 +100,25 @@ def test_cross_family_index_of_the_presets_page(demo, plugins: Plugins, tmp_path
     assert set(c["bucket"]) == {"small"}
     assert c["weight"].max() <= 0.02 + 1e-12
     assert c.groupby("effective_date")["weight"].sum().round(12).eq(1).all()
-    # Every company added passed the profitability screen on its rank date.
+    # Every company new to the family passed the profitability screen on its rank date. A
+    # company ranked in another segment (large, micro) at the previous review is a family
+    # incumbent: the addition rule does not apply to it when it moves into small.
     added = c[c["change"] == "addition"]
+    ranks = sorted(c["rank_date"].unique())
+    excluded = result.exclusions.groupby("rank_date")["security_id"].agg(set)
+    checked = 0
     for rank_date, rows in added.groupby("rank_date"):
         view = demo.view(rank_date)
-        assert (view.ttm(rows["security_id"]) > 0).all()
-        assert (view.latest_fundamental(rows["security_id"], "net_income") > 0).all()
+        ids = rows["security_id"]
+        k = ranks.index(rank_date)
+        if k:
+            before = ranks[k - 1]
+            ranked_before = set(demo.view(before).securities.index) - excluded.get(before, set())
+            ids = ids[~ids.isin(ranked_before)]
+        assert (view.ttm(ids) > 0).all()
+        assert (view.latest_fundamental(ids, "net_income") > 0).all()
+        checked += len(ids)
+    assert checked > 50
     # The same file with packets of one half is refused, with the message the page shows.
     bad = tmp_path / "profitable-small-equal.toml"
     bad.write_text(text.replace("params.packet = 1  ", "params.packet = 0.5"))

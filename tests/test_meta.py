@@ -25,7 +25,7 @@ HOOK_NAMES = sorted(
 #: The core's layers, bottom up (docs/concepts.md draws them). A module may import only from
 #: its own layer or below; ``if TYPE_CHECKING:`` imports (annotations only) are not counted.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "version", "frames", "units", "io"),
+    ("errors", "version", "frames", "units", "io", "drawdowns"),
     ("hookspecs", "components", "data.calendars", "data.schema", "calculation.options"),
     ("data", "plugin", "market", "calendars"),
     ("definition", "contracts", "demo"),

@@ -31,15 +31,27 @@ def money(amount: float, *, compact: bool = False) -> str:
 
 
 def display(value: Any, unit: str) -> str:
-    """A statistic's value as a report cell: ``—`` when missing, dates as YYYY-MM-DD,
-    ``percent`` as 12.3%, other numbers with thousands separators (two decimals below
-    1,000), anything else as text."""
+    """A statistic's value as a report cell, formatted by its unit: ``—`` when missing,
+    dates as YYYY-MM-DD, ``percent`` (a fraction) as 12.3%, ``bps`` (basis points) as
+    2.9 bp, ``months`` with one decimal, ``money`` as :func:`money` writes it, ``count``
+    with thousands separators, other numbers with two decimals below 1,000 and none
+    above, anything else as text."""
     if value is None or (isinstance(value, float) and value != value):
         return "—"
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
+    if isinstance(value, str):
+        return value
     if unit == "percent":
         return f"{value:.1%}"
+    if unit == "bps":
+        return f"{value:,.1f} bp"
+    if unit == "months":
+        return f"{value:.1f}"
+    if unit == "money":
+        return money(float(value))
+    if unit == "count":
+        return f"{round(value):,}"
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)

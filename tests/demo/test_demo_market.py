@@ -11,6 +11,10 @@ from click.testing import CliRunner
 from indexsmith import Market
 from indexsmith.cli import cli
 from indexsmith.demo import CALIBRATION_DATES, CALIBRATION_TARGETS, calibration, demo_market, export
+from indexsmith.demo.calibration import HISTORY_TARGETS, history_calibration
+from indexsmith.demo.history import Bucket, bucket_levels
+
+from tests.support import tiny_market
 
 
 def test_small_market_has_every_kind_of_event(demo_tables: dict[str, pd.DataFrame]) -> None:
@@ -82,6 +86,44 @@ def test_full_market_calibration(full_market: Market, date: str) -> None:
     assert not misses, f"outside the targets on {date}: {misses}"
 
 
+def test_full_market_history_calibration(full_market: Market) -> None:
+    # The history the user's sources tell: small caps +10-30% and large caps +45-65% over
+    # 2023-2025, the 2020 crash regained in 4-8 months cap-weighted and 7-11 equally
+    # weighted, equal weight ahead over three decades and behind over 2017-2022,
+    # technology leading at the end, small and large caps correlating 0.80-0.93.
+    figures = history_calibration(full_market)
+    misses = {
+        name: round(value, 3)
+        for name, value in figures.items()
+        if not HISTORY_TARGETS[name][0] <= value <= HISTORY_TARGETS[name][1]
+    }
+    assert not misses, f"history outside the targets: {misses}"
+
+
+def test_size_buckets_are_total_return_indices() -> None:
+    # Three companies over four sessions, 10 shares each. A splits 2-for-1 on session 2
+    # and pays 1.0 on session 3: 100 -> 110 -> 55 (x 2 = 110, flat) -> 54 (+ 1.0: flat).
+    # B: 50 -> 45 -> 45 -> 49.5. C delists after session 1 (20 -> 22) and is held as cash.
+    # Caps on the first day 1,000, 500 and 200: cap weights 10/17, 5/17, 2/17; equal 1/3.
+    market = tiny_market(
+        {"A": [100.0, 110.0, 55.0, 54.0], "B": [50.0, 45.0, 45.0, 49.5], "C": [20.0, 22.0, None, None]},
+        shares={"A": 10.0, "B": 10.0, "C": 10.0},
+        actions=[(2, "A", "split", {"ratio": 2.0})],
+        dividends=[(3, "A", 1.0, "regular")],
+    )
+    levels = bucket_levels(market, {"cap": Bucket(1, 3, "cap"), "equal": Bucket(1, 3, "equal")})
+    growth = {"A": [1.0, 1.1, 1.1, 1.1], "B": [1.0, 0.9, 0.9, 0.99], "C": [1.0, 1.1, 1.1, 1.1]}
+    cap = [(10 * a + 5 * b + 2 * c) / 17 for a, b, c in zip(*growth.values(), strict=True)]
+    equal = [(a + b + c) / 3 for a, b, c in zip(*growth.values(), strict=True)]
+    assert levels["cap"].tolist() == pytest.approx(cap)
+    assert levels["equal"].tolist() == pytest.approx(equal)
+    # Ranks 2-3 only: B and C.
+    two = bucket_levels(market, {"b-c": Bucket(2, 3, "cap")})["b-c"]
+    assert two.tolist() == pytest.approx(
+        [(5 * b + 2 * c) / 7 for b, c in zip(growth["B"], growth["C"], strict=True)]
+    )
+
+
 def _bucket_return(market: Market, start: str, end: str, ranks: slice, equal: bool) -> float:
     """Buy-and-hold return of a size bucket (ranked by company cap on ``start``)."""
     before = market.view(start)
@@ -114,3 +156,4 @@ def test_calibration_command_prints_the_table(full_market: Market) -> None:
     assert result.exit_code == 0, result.output
     assert "top 1,000 share of cap" in result.stdout
     assert "all figures within their targets" in result.stdout
+    assert "2020 crash: months to regain the peak, equal weight" in result.stdout

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from indexsmith import Market, Plugins
 from indexsmith.cli import cli
-from indexsmith.reporting.factsheet import CHARTS
+from indexsmith.reporting.factsheet import CHARTS, COMPARISON_PAGES
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +39,66 @@ def test_compare_aligns_dates_and_exports(built: Path) -> None:
     assert code == 0, err
     table = json.loads(out)
     assert set(table) == {"demo-large", "demo-small", "demo-broad-equal", str(built / "late")}
-    assert "compared on the common dates 2020-06-19.." in err  # the later start decides
+    # One note for the date alignment, however many results it cuts.
+    assert err == (
+        "note: compared on the dates all 4 results share, 2020-06-19..2021-12-31 (3 cover more: "
+        "demo-broad-equal 2019-03-15..2021-12-31, demo-large 2019-03-15..2021-12-31, "
+        "demo-small 2019-03-15..2021-12-31)\n"
+    )
     large = table["demo-large"]
     assert large["constituents (last review)"] == 100
     assert 0 < large["top-10 weight"] < 1
+    # From 2020-06-19 the 2020 crash window is not covered: no row for it.
+    assert "2020 crash: drawdown" not in large
     # The same index over the same dates gives the same statistics.
     assert table[str(built / "late")]["total return"] == pytest.approx(large["total return"])
     assert table["demo-small"]["weight overlap with demo-broad-equal"] > 0
     code, csv, _ = run("compare", str(built / "tiers"), "--format", "csv")
-    assert csv.splitlines()[0] == "statistic,demo-broad-equal,demo-large,demo-small"
+    assert csv.splitlines()[0] == "statistic,name,unit,demo-broad-equal,demo-large,demo-small"
+
+
+def test_compare_reports_every_statistic_by_its_unit(built: Path) -> None:
+    import io
+
+    import pandas as pd
+
+    code, csv, err = run("compare", str(built / "tiers"), "--format", "csv", "--benchmark", "demo-large")
+    assert code == 0 and err == "", err
+    frame = pd.read_csv(io.StringIO(csv), index_col="statistic")
+    small = frame["demo-small"]
+    # 2019-03-15..2021-12-31 covers the 2020 crash and the whole of 2020 and 2021.
+    assert {
+        "2020 crash: drawdown",
+        "2020 crash: months to regain the peak",
+        "2020 return",
+        "2021 return",
+    } <= set(frame.index)
+    assert "2019 return" not in frame.index and "2008-09 crisis: drawdown" not in frame.index
+    assert float(small["2020 crash: drawdown"]) < -0.2
+    assert frame.loc["return lost to a 0.03% fee / year", "unit"] == "bps"
+    # In basis points, not "0.0%": a 3 bp fee costs 3 bp x (1 + the annualised return).
+    growth = 1 + float(small["annualised return"])
+    assert float(small["return lost to a 0.03% fee / year"]) == pytest.approx(3 * growth, rel=0.01)
+    # Providers' P/E leaves loss-makers out; with them the ratio is higher, or not
+    # meaningful at all when the losses outweigh the profits (empty, never a huge number).
+    assert float(small["loss-making (weight)"]) > 0
+    with_losses = float(small["P/E (with losses)"])
+    assert 10 < float(small["P/E (positive earnings)"]) < 30
+    assert with_losses != with_losses or with_losses > float(small["P/E (positive earnings)"])
+    # Relative rows are against the chosen benchmark.
+    assert "beta to demo-large" in frame.index and pd.isna(frame.loc["beta to demo-large", "demo-large"])
+    code, _, err = run("compare", str(built / "tiers"), "--benchmark", "nope")
+    assert code == 1
+    assert err == (
+        "error: benchmark 'nope' is not among the results: use one of demo-broad-equal, demo-large, demo-small\n"
+    )
+    code, out, err = run("compare", str(built / "tiers"))
+    assert code == 0
+    header = next(line for line in out.splitlines() if "index" in line)
+    assert all(
+        h in header for h in ("ann.ret", "2020 DD", "2020 mo", "P/E", "loss wt", "yield", "beta", "TE")
+    )
+    assert "note:" not in err
 
 
 def test_compare_names_a_missing_file(built: Path, tmp_path: Path) -> None:
@@ -73,42 +124,48 @@ def test_report_is_self_contained_and_deterministic(built: Path, tmp_path: Path)
     assert re.findall(r'data-chart="([a-z]+)"', page) == list(CHARTS)
     assert page.count("<svg") == len(CHARTS)
     assert "<script" not in page and not re.search(r'(src|href)="https?://', page)
-    for section in ("Summary", "Top-10 holdings at the last review", "Overlap at the last common review"):
+    for section in (
+        "Summary",
+        "Key facts",
+        "Trailing returns",
+        "Risk",
+        "Calendar-year returns",
+        "Top-10 holdings",
+    ):
         assert section in page
+    assert page.count('data-page="index"') == 3  # one page per index
+    assert "P/E (positive earnings)" in page and ">nan<" not in page
 
 
 @pytest.mark.skipif(
     not (shutil.which("chromium") or shutil.which("chromium-browser")),
     reason="headless Chromium is not installed (Debian package 'chromium'); the factsheet test needs it",
 )
-def test_report_renders_in_headless_chromium(built: Path, tmp_path: Path) -> None:
+def test_report_prints_one_page_per_index_and_the_comparison_pages(built: Path, tmp_path: Path) -> None:
     page = tmp_path / "factsheet.html"
     run("report", str(built / "tiers"), "--out", str(page))
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    browser = str(shutil.which("chromium") or shutil.which("chromium-browser"))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu"]
     dom = subprocess.run(
-        [str(browser), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        [browser, *flags, "--dump-dom", page.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     ).stdout
     assert dom.count("<svg") == len(CHARTS)
-    shot = tmp_path / "factsheet.png"
+    assert dom.count('data-page="index"') == 3
+    pdf = tmp_path / "factsheet.pdf"
     subprocess.run(
-        [
-            str(browser),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            f"--screenshot={shot}",
-            "--window-size=1200,4000",
-            page.as_uri(),
-        ],
+        [browser, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
         capture_output=True,
         timeout=120,
         check=True,
     )
-    assert shot.stat().st_size > 10_000
+    # Print CSS: each index on its own page (3), then the summary and the comparison
+    # pages; nothing spills onto an extra page.
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert pages == 3 + 1 + len(COMPARISON_PAGES)
 
 
 def test_explain_a_member_and_bad_input(demo: Market, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,12 +10,15 @@ from indexsmith.analytics.composition import composition, overlap, sector_weight
 from indexsmith.analytics.implementation import annualised_turnover, capacity, fee_drag, turnover_by_year
 from indexsmith.analytics.performance import (
     calendar_year_returns,
+    capture,
+    dividend_yield,
     drawdown,
     drawdown_in,
     performance,
     relative,
     returns,
     rolling_returns,
+    trailing,
     worst_drawdown,
 )
 from indexsmith.units import SESSIONS_PER_YEAR
@@ -25,7 +28,9 @@ __all__ = [
     "annualised_turnover",
     "calendar_year_returns",
     "capacity",
+    "capture",
     "composition",
+    "dividend_yield",
     "drawdown",
     "drawdown_in",
     "fee_drag",
@@ -36,6 +41,7 @@ __all__ = [
     "rolling_returns",
     "sector_weights",
     "size_profile",
+    "trailing",
     "turnover_by_year",
     "valuation",
     "worst_drawdown",

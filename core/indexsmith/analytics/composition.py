@@ -48,24 +48,37 @@ def size_profile(members: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
 
 
 def valuation(members: pd.DataFrame) -> dict[str, float]:
-    """Aggregate valuation: weighted harmonic P/E and P/B (``Σw / Σ w·E/P``: the index's
-    earnings yield inverted, so losses count and no single name dominates) and the share of
-    loss-making companies by count and by weight. Needs ``company_market_cap``,
-    ``ttm_net_income`` and ``book_equity`` (written by builds since 0.1)."""
+    """Aggregate valuation of one review's members, as index providers publish it.
+
+    ``pe_harmonic`` is the weighted harmonic P/E of the members with positive trailing
+    earnings, ``Σw / Σ w·E/P`` over them (for a cap-weighted index: their total cap over
+    their total earnings), so loss-makers neither count nor push the ratio towards
+    infinity; ``pe_with_losses`` is the same over every member with known earnings (the
+    index's earnings yield inverted); ``pb_harmonic`` is ``Σw / Σ w·B/P`` over members
+    with positive book equity. ``loss_making_count`` and ``loss_making_weight`` are the
+    share of members with zero or negative earnings by count and by weight. Needs
+    ``company_market_cap``, ``ttm_net_income`` and ``book_equity`` (written by builds
+    since 0.1).
+    """
     companies = members.groupby("company_id").agg(
         weight=("weight", "sum"),
         cap=("company_market_cap", "first"),
         earnings=("ttm_net_income", "first"),
         book=("book_equity", "first"),
     )
-    known = companies.dropna(subset=["earnings"])
-    ey = (known["weight"] * known["earnings"] / known["cap"]).sum() / known["weight"].sum()
-    with_book = companies.dropna(subset=["book"])
-    by = (with_book["weight"] * with_book["book"] / with_book["cap"]).sum() / with_book["weight"].sum()
+    known = companies.dropna(subset=["earnings", "cap"])
     losing = known["earnings"] <= 0
+
+    def harmonic(frame: pd.DataFrame, field: str) -> float:
+        weight = frame["weight"].sum()
+        inverse = (frame["weight"] * frame[field] / frame["cap"]).sum() / weight if weight > 0 else 0.0
+        return float(1.0 / inverse) if inverse > 0 else float("nan")
+
+    with_book = companies.dropna(subset=["book", "cap"])
     return {
-        "pe_harmonic": float(1.0 / ey) if ey > 0 else float("nan"),
-        "pb_harmonic": float(1.0 / by) if by > 0 else float("nan"),
+        "pe_harmonic": harmonic(known[~losing], "earnings"),
+        "pe_with_losses": harmonic(known, "earnings"),
+        "pb_harmonic": harmonic(with_book[with_book["book"] > 0], "book"),
         "loss_making_count": float(losing.mean()) if len(known) else float("nan"),
         "loss_making_weight": float(known.loc[losing, "weight"].sum() / known["weight"].sum())
         if len(known)

@@ -63,16 +63,19 @@ def capacity(
             volume[missing] = previous.reindex(frame["security_id"].to_numpy()[missing]).to_numpy()
         share = dollars / volume
         days = share / participation
-        worst = int(np.nanargmax(days)) if np.isfinite(days).any() else 0
+        # No trade takes no time; trades whose names have no volume at all take unknown time.
+        known = bool(np.isfinite(days).any())
+        unknown = 0.0 if not len(days) else float("nan")
+        worst = int(np.nanargmax(days)) if known else 0
         rows.append(
             {
                 "effective_date": date,
                 "traded_dollars": float(dollars.sum()),
-                "max_share_of_adv": float(np.nanmax(share)) if len(share) else 0.0,
-                "days_to_trade": float(np.nanmax(days)) if len(days) else 0.0,
+                "max_share_of_adv": float(np.nanmax(share)) if known else unknown,
+                "days_to_trade": float(np.nanmax(days)) if known else unknown,
                 "slowest": frame["security_id"].iloc[worst] if len(frame) else None,
                 "capacity_one_day": float(fund_size / np.nanmax(days))
-                if len(days) and np.nanmax(days) > 0
+                if known and np.nanmax(days) > 0
                 else float("inf"),
             }
         )

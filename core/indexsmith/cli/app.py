@@ -157,9 +157,15 @@ def print_comparison(table: Any, title: str) -> None:
     from indexsmith.reporting.compare import terminal_rows
 
     headers, rows = terminal_rows(table)
-    out = Table(title=title, caption="total-return levels; max DD = worst drawdown; turnover one-way")
+    base = f"; beta and TE (tracking error) to {table.benchmark}" if table.benchmark else ""
+    out = Table(
+        title=title,
+        caption="total returns; 5y/yr annualised; DD = drawdown; 2020 mo = months from the 2020 peak back "
+        "to it; P/E of members with positive earnings; loss wt = weight of loss-makers; turnover one-way"
+        f"{base}",
+    )
     for i, header in enumerate(headers):
-        out.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
+        out.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
     for row in rows:
         out.add_row(*row)
     # Piped or logged output is not cut to 80 columns.

@@ -12,20 +12,31 @@ from indexsmith.cli.app import cli, print_comparison, stderr
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
-def compare(results: tuple[str, ...], fmt: str) -> None:
+@click.option("--benchmark", default=None, help="Index the relative statistics use (default: the first).")
+@click.option(
+    "--crisis",
+    "crises",
+    multiple=True,
+    metavar="LABEL=START..END",
+    help="Another crisis window to report (repeatable), e.g. 'tariffs 2025=2025-02-19..2025-06-30'.",
+)
+def compare(results: tuple[str, ...], fmt: str, benchmark: str | None, crises: tuple[str, ...]) -> None:
     """Compare built indices side by side: RESULTS are folders written by 'build' (a
-    family folder stands for each of its indices). Statistics use the dates all share."""
-    from indexsmith.reporting.compare import one_note, summary
+    family folder stands for each of its indices). Statistics use the dates all share;
+    the terminal shows the main ones, csv and json all of them (docs/analytics.md)."""
+    from indexsmith.analytics.statistics import CRISES, parse_crisis
+    from indexsmith.reporting.compare import records, summary
     from indexsmith.results.store import read_results
 
-    table, notes = summary(read_results(list(results)))
-    for note in notes if fmt != "table" else one_note(notes):
+    windows = (*CRISES, *(parse_crisis(c) for c in crises))
+    table, note = summary(read_results(list(results)), benchmark=benchmark, crises=windows)
+    if note:
         stderr.print(f"note: {note}")
     if fmt == "csv":
-        click.echo(table.to_csv(index_label="statistic"), nl=False)
+        click.echo(records(table).to_csv(), nl=False)
         return
     if fmt == "json":
-        click.echo(table.to_json(orient="columns", date_format="iso", indent=2))
+        click.echo(table.frame.to_json(orient="columns", date_format="iso", indent=2))
         return
     print_comparison(table, "Index comparison")
 
@@ -34,11 +45,14 @@ def compare(results: tuple[str, ...], fmt: str) -> None:
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
 @click.option("--title", default="Index factsheet", show_default=True)
-def report(results: tuple[str, ...], out: str, title: str) -> None:
-    """Write a self-contained HTML factsheet (charts and tables) for built indices."""
+@click.option("--benchmark", default=None, help="Index the relative figures use (default: the first).")
+def report(results: tuple[str, ...], out: str, title: str, benchmark: str | None) -> None:
+    """Write a self-contained HTML factsheet for built indices: a page per index (key
+    facts, returns, risk, holdings, sectors, size) and the comparison pages; prints to
+    PDF one page per section."""
     from indexsmith.reporting.factsheet import write
     from indexsmith.results.store import read_results
 
     loaded = read_results(list(results))
-    path = write(loaded, out, title)
+    path = write(loaded, out, title, benchmark)
     click.echo(f"factsheet for {len(loaded)} indices -> {path}")

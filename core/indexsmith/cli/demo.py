@@ -21,7 +21,7 @@ def demo(out: str, size: str) -> None:
     factsheet (OUT/factsheet.html). The first run generates the market (~40 s); later
     runs reuse the cached market and results."""
     from indexsmith.demo import showcase
-    from indexsmith.reporting.compare import one_note, summary
+    from indexsmith.reporting.compare import summary
 
     families = len(showcase.HEADLINE[size])
     with progress_bar(f"demo ({size} market)") as bar:
@@ -33,8 +33,8 @@ def demo(out: str, size: str) -> None:
                 bar(done[0], families, "building presets")
 
         results = showcase.run(size, out, lambda msg: stderr.print(f"[dim]{msg}[/dim]"), step)
-    table, notes = summary(results)
-    for note in one_note(notes):
+    table, note = summary(results, benchmark=showcase.BENCHMARK[size])
+    if note:
         stderr.print(f"note: {note}")
     print_comparison(table, f"Headline indices on the {size} demo market")
     stdout.print(

@@ -35,19 +35,26 @@ def market_export(directory: str, size: str, seed: int | None, fmt: str, overwri
     )
 
 
+def _cell(value: float, high: float) -> str:
+    return f"{value:.1%}" if high <= 1 else f"{value:,.1f}" if high < 100 else f"{value:,.0f}"
+
+
 @market.command("calibration")
 @click.option("--size", type=click.Choice(["small", "full"]), default="full", show_default=True)
 @click.option(
     "--date", "dates", multiple=True, help="As-of date (repeatable; default: the calibration dates)."
 )
 def market_calibration(size: str, dates: tuple[str, ...]) -> None:
-    """Print the demo market's calibration figures against their targets."""
+    """Print the demo market's calibration figures against their targets: the
+    cross-section on each date, and (full size) the history once."""
     from indexsmith import demo
+    from indexsmith.demo.calibration import HISTORY_TARGETS, HISTORY_UNITS, history_calibration
+    from indexsmith.units import display
 
     market_data = demo.demo_market(size, progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
     dates = dates or demo.CALIBRATION_DATES
     figures = {d: demo.calibration(market_data, d) for d in dates}
-    table = Table(title=f"{size} demo market calibration")
+    table = Table(title=f"{size} demo market calibration: the cross-section")
     table.add_column("figure")
     table.add_column("target", justify="right")
     for d in dates:
@@ -59,11 +66,25 @@ def market_calibration(size: str, dates: tuple[str, ...]) -> None:
             value = figures[d][name]
             ok = lo <= value <= hi
             misses += not ok
-            text = f"{value:.1%}" if hi <= 1 else f"{value:,.1f}" if hi < 100 else f"{value:,.0f}"
-            cells.append(text if ok else f"[red]{text}[/red]")
+            cells.append(_cell(value, hi) if ok else f"[red]{_cell(value, hi)}[/red]")
         target = f"{lo:.0%}-{hi:.0%}" if hi <= 1 else f"{lo:,.0f}-{hi:,.0f}"
         table.add_row(name, target, *cells)
     stdout.print(table)
+    if size == "full":
+        history = history_calibration(market_data)
+        told = Table(title="full demo market calibration: the history (1995-2025)")
+        told.add_column("figure")
+        told.add_column("target", justify="right")
+        told.add_column("demo", justify="right")
+        for name, (lo, hi) in HISTORY_TARGETS.items():
+            value, unit = history[name], HISTORY_UNITS[name]
+            ok = lo <= value <= hi
+            misses += not ok
+            text = display(value, unit)
+            told.add_row(
+                name, f"{display(lo, unit)} to {display(hi, unit)}", text if ok else f"[red]{text}[/red]"
+            )
+        stdout.print(told)
     stdout.print(
         "all figures within their targets" if not misses else f"{misses} figure(s) outside their targets"
     )

@@ -33,9 +33,12 @@ from indexsmith.demo.profile import (
     CRISES,
     EXCHANGES,
     FOREIGN,
+    LEADERSHIP_MOVES,
     MARKET_ANCHORS,
     SECTORS,
     SECURITY_TYPES,
+    SIZE_MOVES,
+    SIZE_NOISE,
     size_profile,
     smallness_of,
 )
@@ -72,7 +75,7 @@ def market_factor(sessions: pd.DatetimeIndex, rng: np.random.Generator) -> tuple
     """Log level of the market (a Brownian bridge through the anchors) and daily volatility."""
     n_t = len(sessions)
     vol = np.full(n_t, 0.0095)
-    for lo, hi, mult, _ in CRISES:
+    for lo, hi, mult in CRISES:
         vol[(sessions >= pd.Timestamp(lo)) & (sessions <= pd.Timestamp(hi))] *= mult
     anchor_days = pd.DatetimeIndex([pd.Timestamp(d) for d, _ in MARKET_ANCHORS])
     anchor_log = np.log([v for _, v in MARKET_ANCHORS], dtype=float)
@@ -206,36 +209,48 @@ def generate(size: str | DemoSize = "small", seed: int = DEFAULT_SEED) -> dict[s
     return out.tables(np.random.default_rng(streams[2]))
 
 
+def _moves(sessions: pd.DatetimeIndex, moves: tuple[tuple[str, str, float], ...]) -> np.ndarray:
+    """Daily drift that spreads each (first, last, log move) evenly over its sessions."""
+    drift = np.zeros(len(sessions))
+    for lo, hi, move in moves:
+        inside = (sessions >= pd.Timestamp(lo)) & (sessions <= pd.Timestamp(hi))
+        if inside.any():
+            drift[inside] += move / inside.sum()
+    return drift
+
+
 @attrs.define
 class _Factors:
     size: np.ndarray
     value: np.ndarray
     sector: np.ndarray
-    megacap: np.ndarray
+    leadership: np.ndarray
 
     @classmethod
     def draw(cls, sessions: pd.DatetimeIndex, vol: np.ndarray, rng: np.random.Generator) -> _Factors:
         n_t = len(sessions)
-        recent = sessions >= pd.Timestamp("2023-01-01")
-        # Small caps fall further in crises and catch up afterwards: before 2023 the size
-        # factor's drift nets to zero, so decades do not shrink small caps for good.
-        size = 0.0025 * rng.standard_normal(n_t) * (vol / 0.0095) ** 0.5
-        for lo, hi, _, drift in CRISES:
-            size[(sessions >= pd.Timestamp(lo)) & (sessions <= pd.Timestamp(hi))] += drift
-        if (~recent).any():
-            size[~recent] -= size[~recent].sum() / (~recent).sum()
-        # Small caps lagged the AI-led large caps from 2023.
-        size[recent] -= 0.0004
+        # The size factor: a persistent noise (small and large caps do not move in lockstep
+        # day to day) plus the episodes of SIZE_MOVES, netted to zero before 2023.
+        sigma, persistence = SIZE_NOISE
+        shocks = sigma * rng.standard_normal(n_t) * (vol / 0.0095) ** 0.5
+        noise = np.empty(n_t)
+        state = 0.0
+        for t in range(n_t):
+            state = persistence * state + shocks[t]
+            noise[t] = state
+        drift = _moves(sessions, SIZE_MOVES)
+        before = sessions < pd.Timestamp("2023-01-01")
+        if before.any():
+            drift[before] -= drift[before].sum() / before.sum()
         # Styles and sector leadership rotate: mean-reverting factors (half-life ~3 years).
         shocks = rng.standard_normal((n_t, len(SECTORS) + 1)) * np.r_[np.full(len(SECTORS), 0.0032), 0.003]
         rotating = np.empty_like(shocks)
-        state = np.zeros(shocks.shape[1])
+        state_ = np.zeros(shocks.shape[1])
         for t in range(n_t):
-            state = 0.99908 * state + shocks[t]
-            rotating[t] = state
-        # The largest companies pulled ahead from 2023 (the AI-led rally).
-        megacap = np.where(recent, 0.00012, 0.0)
-        return cls(np.cumsum(size), rotating[:, -1].copy(), rotating[:, :-1].copy(), np.cumsum(megacap))
+            state_ = 0.99908 * state_ + shocks[t]
+            rotating[t] = state_
+        leadership = np.cumsum(_moves(sessions, LEADERSHIP_MOVES))
+        return cls(noise + np.cumsum(drift), rotating[:, -1].copy(), rotating[:, :-1].copy(), leadership)
 
 
 @attrs.define

@@ -37,6 +37,8 @@ HEADLINE: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
     "small": (("demo-tiers", None),),
 }
 START = {"full": dt.date(2016, 1, 1), "small": None}
+#: The index the relative statistics of the comparison use.
+BENCHMARK = {"full": "sp-500-style", "small": None}
 Progress = Callable[[str], None]
 
 
@@ -94,5 +96,10 @@ def run(
         for family in sorted(p for p in source.iterdir() if p.is_dir()):
             shutil.copytree(family, tmp / family.name)
     results = read_results([out / family for family, _ in HEADLINE[size]])
-    factsheet.write(results, out / "factsheet.html", title=f"indexsmith demo — {size} demo market")
+    factsheet.write(
+        results,
+        out / "factsheet.html",
+        title=f"indexsmith demo — {size} demo market",
+        benchmark=BENCHMARK[size],
+    )
     return results

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from indexsmith.demo import rows
-from indexsmith.demo.profile import SECTORS, smallness_of
+from indexsmith.demo.profile import LAGGARDS, SECTORS, smallness_of
 
 
 class Chunk:
@@ -137,15 +137,21 @@ class Chunk:
         )
         smallness = smallness_of(base * np.exp(level[first] - level[0]))
         beta = np.array([SECTORS[s][3] for s in sector]) * rng.normal(1, 0.12, m)
-        size_load = smallness * 1.4 - 0.3
+        # The size factor is small minus large: the largest companies do not load on it.
+        size_load = smallness * 1.3 - 0.15
         value_load = rng.normal(0, 0.7, m)
-        mega = (roster.base_cap[src] > 6e10) & (kind_arr == "main")
+        # Technology leadership: large information-technology companies load on it, the
+        # other large companies against it.
+        technology = [name for name, *_ in SECTORS].index("Information Technology")
+        leader_load = np.where(sector == technology, 1.0, -LAGGARDS) * (1 - smallness) ** 2
         # Idiosyncratic: a mean-reverting size deviation and transient noise. No random walk:
         # over decades it would spread company sizes without bound and hollow out the
         # cross-section that the calibration targets describe.
-        sigma_ou = 0.003 + 0.01 * smallness
+        # The deviation's half-life is about five months: what an equal-weight index
+        # harvests when it rebalances (it sells what rose above its level, buys what fell).
+        phi = 0.994
+        sigma_ou = (0.003 + 0.01 * smallness) * np.sqrt((1 - phi**2) / (1 - 0.9994**2))
         sigma_tr = 0.006 + 0.016 * smallness
-        phi = 0.9994
         ou = np.zeros((n_t, m))
         shocks = rng.standard_normal((n_t, m)) * sigma_ou
         state = rng.normal(0, 1, m) * sigma_ou / np.sqrt(1 - phi**2)
@@ -166,7 +172,7 @@ class Chunk:
             + factors.size[:, None] * size_load
             + factors.value[:, None] * value_load
             + factors.sector[:, sector]
-            + factors.megacap[:, None] * mega
+            + factors.leadership[:, None] * leader_load
             + ou
             + rng.standard_normal((n_t, m)) * sigma_tr
         )

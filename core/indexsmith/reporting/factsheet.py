@@ -8,7 +8,6 @@ in the SVG metadata).
 
 from __future__ import annotations
 
-import html
 import importlib.resources
 import io
 from pathlib import Path
@@ -24,6 +23,7 @@ from matplotlib.figure import Figure
 from indexsmith import analytics
 from indexsmith.io import atomic_file
 from indexsmith.reporting.compare import common_dates, formatted, summary
+from indexsmith.reporting.pages import html_table, index_page
 from indexsmith.results.model import IndexResult
 from indexsmith.version import __version__
 
@@ -45,25 +45,14 @@ def _svg(fig: Figure) -> str:
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: inline SVG
 
 
-def _table(frame: pd.DataFrame, index_label: str = "") -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [index_label, *frame.columns])
-    rows = "".join(
-        "<tr>"
-        + f"<td>{html.escape(str(i))}</td>"
-        + "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
-        + "</tr>"
-        for i, row in zip(frame.index, frame.to_numpy(), strict=True)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-
-
-def charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
-    """Every chart of the factsheet as {id, title, caption, svg}."""
+def charts(results: dict[str, IndexResult], benchmark: str | None = None) -> list[dict[str, str]]:
+    """Every chart of the factsheet as {id, title, caption, svg}; relative performance
+    against ``benchmark`` (default: the first index)."""
     with matplotlib.rc_context(STYLE):
-        return _charts(results)
+        return _charts(results, benchmark)
 
 
-def _charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
+def _charts(results: dict[str, IndexResult], benchmark: str | None) -> list[dict[str, str]]:
     start, end, _ = common_dates(results)
     tr = {k: r.levels.set_index("date")["total_return"].loc[start:end] for k, r in results.items()}
     last = {k: r.latest() for k, r in results.items()}
@@ -79,7 +68,7 @@ def _charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
         {"id": "levels", "title": "Level", "caption": "Total-return levels rebased to 100.", "svg": _svg(fig)}
     )
 
-    base = next(iter(tr))
+    base = benchmark or next(iter(tr))
     fig, ax = _subplots((9, 3.0))
     for name, levels in tr.items():
         ax.plot(levels.index, analytics.relative(levels, tr[base])["relative"], label=name, linewidth=1)
@@ -109,7 +98,7 @@ def _charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
         }
     )
 
-    years = pd.DataFrame({k: analytics.calendar_year_returns(v) for k, v in tr.items()})
+    years = pd.DataFrame({k: analytics.calendar_year_returns(v, complete=True) for k, v in tr.items()})
     fig, ax = _subplots((9, 3.2))
     width = 0.8 / len(years.columns)
     for i, name in enumerate(years.columns):
@@ -122,7 +111,7 @@ def _charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
         {
             "id": "calendar",
             "title": "Calendar-year returns",
-            "caption": "Total return per calendar year.",
+            "caption": "Total return per calendar year the common dates cover whole.",
             "svg": _svg(fig),
         }
     )
@@ -186,18 +175,24 @@ def _charts(results: dict[str, IndexResult]) -> list[dict[str, str]]:
     return out
 
 
-def render(results: dict[str, IndexResult], title: str = "Index factsheet") -> str:
-    """The factsheet as one HTML string."""
-    table, notes = summary(results)
+#: The comparison pages after the index pages, and the charts each holds.
+COMPARISON_PAGES = (
+    ("Performance", ("levels", "relative", "drawdowns")),
+    ("Returns and sectors", ("calendar", "sectors")),
+    ("Size and overlap", ("size", "overlap")),
+)
+
+
+def render(
+    results: dict[str, IndexResult], title: str = "Index factsheet", benchmark: str | None = None
+) -> str:
+    """The factsheet as one HTML string: a page per index, then the comparison pages;
+    relative figures against ``benchmark`` (default: the first index)."""
+    table, note = summary(results, benchmark=benchmark)
     start, end, _ = common_dates(results)
-    holdings = []
-    for name, result in results.items():
-        last = result.latest()
-        top = last.nlargest(10, "weight")[["ticker", "sector", "weight"]].assign(
-            weight=lambda f: f["weight"].map("{:.2%}".format)
-        )
-        holdings.append((name, _table(top.set_index("ticker"), "ticker")))
     names = list(results)
+    base = (table.benchmark, results[table.benchmark]) if table.benchmark else None
+    drawn = {chart["id"]: chart for chart in charts(results, table.benchmark)}
     lasts = {k: r.latest() for k, r in results.items()}
     overlap = pd.DataFrame(
         {b: [f"{analytics.overlap(lasts[a], lasts[b])['weight_overlap']:.1%}" for a in names] for b in names},
@@ -211,19 +206,27 @@ def render(results: dict[str, IndexResult], title: str = "Index factsheet") -> s
     )
     return template.render(
         title=title,
-        subtitle=f"{', '.join(names)} — {start:%Y-%m-%d} to {end:%Y-%m-%d}",
-        notes=notes,
-        summary_table=_table(formatted(table), "statistic"),
-        charts=charts(results),
-        holdings=holdings,
-        overlap_table=_table(overlap),
+        subtitle=f"{', '.join(names)} — compared {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        notes=[note] if note else [],
+        pages=[index_page(name, result, base) for name, result in results.items()],
+        summary_table=html_table(formatted(table), "statistic", css="summary"),
+        comparison=[
+            {"title": page, "charts": [drawn[c] for c in chart_ids]} for page, chart_ids in COMPARISON_PAGES
+        ],
+        overlap_table=html_table(overlap),
+        benchmark=table.benchmark,
         version=__version__,
     )
 
 
-def write(results: dict[str, IndexResult], out: str | Path, title: str = "Index factsheet") -> Path:
+def write(
+    results: dict[str, IndexResult],
+    out: str | Path,
+    title: str = "Index factsheet",
+    benchmark: str | None = None,
+) -> Path:
     """Write the factsheet; the file appears only when complete."""
     out = Path(out)
     with atomic_file(out) as tmp:
-        tmp.write_text(render(results, title), encoding="utf-8")
+        tmp.write_text(render(results, title, benchmark), encoding="utf-8")
     return out

@@ -105,3 +105,12 @@ def tiny_market(closes, *, actions=(), dividends=(), **options) -> Market:  # ty
                 last
             ]
     return Market.from_frames(frames, source="tiny")
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """``indexsmith ARGS`` in-process: exit code, stdout, stderr."""
+    from click.testing import CliRunner
+    from indexsmith.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from indexsmith import DataError
 from indexsmith.calculation import CalculationOptions, calculate
+from indexsmith.calculation.levels import BETWEEN_COLUMNS
 
 from tests.support import tiny_market
 
@@ -323,16 +324,7 @@ def test_every_member_leaving_at_one_close_is_replaced_without_a_broken_divisor(
                 ("D", "addition", 100.0, 0.5),
             )
         ],
-        columns=[
-            "rank_date",
-            "effective_date",
-            "review",
-            "security_id",
-            "change",
-            "target_shares",
-            "float_shares",
-            "weight",
-        ],
+        columns=list(BETWEEN_COLUMNS),
     )
     calc = calculate(c, m, HOLD_SHARES, between=between)
     level = calc.levels.set_index("date")["price_return"]

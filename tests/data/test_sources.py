@@ -9,13 +9,11 @@ from pathlib import Path
 import indexsmith
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from indexsmith import DataError, Plugins, hookimpl, open_market
-from indexsmith.cli import cli
 from indexsmith.market import MarketSource, SourceTables
 from indexsmith.testing import MarketSourceContract
 
-from tests.support import FIXTURES, monthly_index
+from tests.support import FIXTURES, monthly_index, run_cli
 
 CRSP = FIXTURES / "crsp-sample"
 PANEL = FIXTURES / "panel-sample"
@@ -23,9 +21,7 @@ YAHOO = FIXTURES / "yahoo-sample"
 XTKS = FIXTURES / "panel-xtks"
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+run = run_cli
 
 
 @pytest.fixture(autouse=True)

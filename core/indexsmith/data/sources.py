@@ -36,6 +36,7 @@ __all__ = [
     "MarketSource",
     "SourceTables",
     "VendorFiles",
+    "fill_security_defaults",
     "load_market",
     "read_table",
     "roll_shares",
@@ -359,6 +360,29 @@ def unadjust(adjusted: pd.DataFrame, splits: pd.DataFrame) -> pd.Series:
         before = (adjusted["security_id"] == split.security_id) & (adjusted["date"] < split.date)
         factor[before] *= split.ratio
     return adjusted["close"] * factor
+
+
+def fill_security_defaults(
+    table: pd.DataFrame, *, sector: str | None, fill_gaps: bool = False
+) -> pd.DataFrame:
+    """``table`` with the documented defaults (each security its own company, named by its
+    ticker, ``sector``, common stock on XNYS, US) in every column it lacks, and with
+    ``fill_gaps`` in the empty cells of those it has (a ``sector`` of None fills none)."""
+    defaults = {
+        "company_id": table["security_id"],
+        "name": table["ticker"],
+        "sector": sector,
+        "exchange": "XNYS",
+        "country_of_incorporation": "US",
+        "country_of_headquarters": "US",
+        "security_type": "common",
+    }
+    for column, value in defaults.items():
+        if column not in table.columns:
+            table[column] = value
+        elif fill_gaps and value is not None:
+            table[column] = table[column].fillna(value)
+    return table
 
 
 def securities_table(

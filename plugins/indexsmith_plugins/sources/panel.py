@@ -17,7 +17,14 @@ import attrs
 import numpy as np
 import pandas as pd
 from indexsmith import Register, TradingCalendar, hookimpl
-from indexsmith.market import SCHEMA, MarketSource, SourceTables, VendorFiles, roll_shares
+from indexsmith.market import (
+    SCHEMA,
+    MarketSource,
+    SourceTables,
+    VendorFiles,
+    fill_security_defaults,
+    roll_shares,
+)
 
 #: Securities columns a panel's securities table may carry (ticker is required; the rest
 #: default as documented, or come from the source's params).
@@ -158,20 +165,7 @@ class PanelSource(MarketSource):
         first = prices.groupby("security_id")["date"].min()
         table = securities.assign(listing_date=securities["security_id"].map(first))
         table = table[table["listing_date"].notna()]
-        defaults = {
-            "company_id": table["security_id"],
-            "name": table["ticker"],
-            "sector": self.sector,
-            "exchange": "XNYS",
-            "country_of_incorporation": "US",
-            "country_of_headquarters": "US",
-            "security_type": "common",
-        }
-        for column, value in defaults.items():
-            if column not in table.columns:
-                table[column] = value
-            elif value is not None:
-                table[column] = table[column].fillna(value)
+        table = fill_security_defaults(table, sector=self.sector, fill_gaps=True)
         table.attrs["source_rows"] = tuple(
             np.flatnonzero(securities["security_id"].isin(table["security_id"])) + 1
         )

@@ -17,7 +17,15 @@ import attrs
 import numpy as np
 import pandas as pd
 from indexsmith import Register, TradingCalendar, hookimpl
-from indexsmith.market import SCHEMA, MarketSource, SourceTables, VendorFiles, roll_shares, unadjust
+from indexsmith.market import (
+    SCHEMA,
+    MarketSource,
+    SourceTables,
+    VendorFiles,
+    fill_security_defaults,
+    roll_shares,
+    unadjust,
+)
 
 #: Files of the folder that are not per-ticker price files.
 OTHER_FILES = ("actions", "securities", "shares")
@@ -122,19 +130,7 @@ class YahooSource(MarketSource):
         table = securities[securities["ticker"].isin(first.index)].copy()
         table["security_id"] = table["ticker"]
         table["listing_date"] = table["ticker"].map(first)
-        for column, value in {
-            "company_id": table["ticker"],
-            "name": table["ticker"],
-            "sector": self.sector,
-            "exchange": "XNYS",
-            "country_of_incorporation": "US",
-            "country_of_headquarters": "US",
-            "security_type": "common",
-        }.items():
-            if column not in table.columns:
-                table[column] = value
-            elif value is not None:
-                table[column] = table[column].fillna(value)
+        table = fill_security_defaults(table, sector=self.sector, fill_gaps=True)
         missing = sorted(set(first.index) - set(securities["ticker"]))
         for ticker in missing:
             files.add(

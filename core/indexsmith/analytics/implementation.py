@@ -48,20 +48,37 @@ def capacity(
     slowest name needs exactly one day (``fund_size / days``) — the "putting $100M into a
     $1B company" problem.
     """
-    adv = constituents.drop_duplicates(["effective_date", "security_id"]).set_index(
-        ["effective_date", "security_id"]
-    )["adv"]
+    table = constituents.drop_duplicates(["effective_date", "security_id"])[
+        ["effective_date", "security_id", "adv"]
+    ]
+    frame = trades[["effective_date", "security_id", "traded_value"]].reset_index(drop=True)
+    frame = frame.iloc[np.argsort(frame["effective_date"].to_numpy(), kind="stable")].reset_index(drop=True)
+    volume = (
+        frame.merge(table, on=["effective_date", "security_id"], how="left")["adv"]
+        .to_numpy(dtype=float)
+        .copy()
+    )
+    # A name leaving the index has no adv on this review: use its last one before.
+    missing = np.isnan(volume)
+    if missing.any():
+        known_adv = table[table["adv"].notna()].sort_values("effective_date", kind="stable")
+        earlier = pd.merge_asof(
+            frame.loc[missing, ["effective_date", "security_id"]].reset_index(),
+            known_adv.rename(columns={"effective_date": "known_on"}),
+            left_on="effective_date",
+            right_on="known_on",
+            by="security_id",
+            allow_exact_matches=False,
+        ).set_index("index")["adv"]
+        volume[missing] = earlier.reindex(np.flatnonzero(missing)).to_numpy(dtype=float)
+    dollars_all = frame["traded_value"].abs().to_numpy() * fund_size
+    ids = frame["security_id"].to_numpy(dtype=object)
+    dates = frame["effective_date"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]]) if len(dates) else np.zeros(0, int)
     rows = []
-    for date, frame in trades.groupby("effective_date"):
-        dollars = frame["traded_value"].abs().to_numpy() * fund_size
-        keys = pd.MultiIndex.from_arrays([frame["effective_date"], frame["security_id"]])
-        volume = adv.reindex(keys).to_numpy(dtype=float).copy()
-        # A name leaving the index has no adv on this review: use its previous one.
-        missing = np.isnan(volume)
-        if missing.any():
-            previous = adv[adv.index.get_level_values(0) < date].groupby(level=1).last()
-            volume[missing] = previous.reindex(frame["security_id"].to_numpy()[missing]).to_numpy()
-        share = dollars / volume
+    for lo, hi in zip(starts, [*starts[1:], len(dates)], strict=True):
+        dollars = dollars_all[lo:hi]
+        share = dollars / volume[lo:hi]
         days = share / participation
         # No trade takes no time; trades whose names have no volume at all take unknown time.
         known = bool(np.isfinite(days).any())
@@ -69,11 +86,11 @@ def capacity(
         worst = int(np.nanargmax(days)) if known else 0
         rows.append(
             {
-                "effective_date": date,
+                "effective_date": pd.Timestamp(dates[lo]),
                 "traded_dollars": float(dollars.sum()),
                 "max_share_of_adv": float(np.nanmax(share)) if known else unknown,
                 "days_to_trade": float(np.nanmax(days)) if known else unknown,
-                "slowest": frame["security_id"].iloc[worst] if len(frame) else None,
+                "slowest": ids[lo + worst],
                 "capacity_one_day": float(fund_size / np.nanmax(days))
                 if known and np.nanmax(days) > 0
                 else float("inf"),

@@ -8,12 +8,15 @@ Errors caused by input print one line per problem on stderr and exit with status
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -28,6 +31,7 @@ class Main(click.Group):
     """Turns :class:`IndexsmithError` into one line per problem on stderr."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        previous = _on_sigterm()
         try:
             return super().invoke(ctx)
         except IndexsmithError as exc:
@@ -36,6 +40,21 @@ class Main(click.Group):
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             ctx.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _on_sigterm() -> Any:
+    """Handle SIGTERM as SIGINT (temporary folders and locks are cleaned up on the way out);
+    returns the previous handler, or None where signals cannot be set (not the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _terminated)
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -134,7 +153,7 @@ def open_market(
     if data and demo:
         raise DataError([Problem("--data and --demo are alternatives", hint="pass one of them")])
     if demo:
-        return demo_market(demo, progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
+        return demo_market(demo, progress=lambda msg: stderr.print(f"[dim]{escape(msg)}[/dim]"))
     if not data:
         raise DataError(
             [
@@ -157,10 +176,10 @@ def print_comparison(table: Any, title: str) -> None:
     from indexsmith.reporting.compare import terminal_rows
 
     headers, rows = terminal_rows(table)
-    out = Table(title=title, caption="total-return levels; max DD = worst drawdown; turnover one-way")
+    out = Table(title=escape(title), caption="total-return levels; max DD = worst drawdown; turnover one-way")
     for i, header in enumerate(headers):
-        out.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
-    for row in rows:
-        out.add_row(*row)
+        out.add_column(escape(header), justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for row in rows:  # ids are the user's text, not console markup
+        out.add_row(*(escape(str(cell)) for cell in row))
     # Piped or logged output is not cut to 80 columns.
     (stdout if stdout.is_terminal else Console(highlight=False, width=160)).print(out)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from indexsmith.cli.app import cli, data_options, open_market, plugins_manager, progress_bar, stderr
 
@@ -50,22 +51,29 @@ def build(
 ) -> None:
     """Build DEFINITION (a file or a preset id) on market data and write the results."""
     from indexsmith.definition.resolve import load
-    from indexsmith.io import atomic_directory
+    from indexsmith.io import atomic_directory, output_lock, remove_stale
     from indexsmith.pipeline import build as build_index
+    from indexsmith.pipeline import split_source
 
-    atomic_directory(Path(out), overwrite=overwrite)  # refuse a non-empty --out before any work
-    manager = plugins_manager()
-    methodology = load(definition, manager)
-    market = open_market(data, demo, methodology.definition, data_params, manager)
-    with progress_bar(f"building {methodology.definition.id}") as progress:
-        result = build_index(
-            methodology,
-            market,
-            start=start.date() if start else None,
-            end=end.date() if end else None,
-            progress=progress,
-        )
-    result.write(out, overwrite=overwrite)
+    # Refuse a bad --out before any work: not empty and not indexsmith's, below a file, or
+    # holding the market data; then hold the lock until the results are in place.
+    protect = [split_source(data)[1]] if data else []
+    atomic_directory(Path(out), overwrite=overwrite, protect=protect)
+    with output_lock(Path(out)):
+        for path in remove_stale(Path(out)):
+            stderr.print(f"note: removed {path}, left by an interrupted build", markup=False)
+        manager = plugins_manager()
+        methodology = load(definition, manager)
+        market = open_market(data, demo, methodology.definition, data_params, manager)
+        with progress_bar(f"building {escape(methodology.definition.id)}") as progress:
+            result = build_index(
+                methodology,
+                market,
+                start=start.date() if start else None,
+                end=end.date() if end else None,
+                progress=progress,
+            )
+        result.write(out, overwrite=overwrite)
     for index in result:
         counts = index.constituents.groupby("effective_date").size()
         click.echo(

@@ -12,15 +12,20 @@ from indexsmith.cli.app import cli, print_comparison, stderr
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
-def compare(results: tuple[str, ...], fmt: str) -> None:
+@click.option(
+    "--accept-modified",
+    is_flag=True,
+    help="Use result folders whose files changed after the build (a warning instead of an error).",
+)
+def compare(results: tuple[str, ...], fmt: str, accept_modified: bool) -> None:
     """Compare built indices side by side: RESULTS are folders written by 'build' (a
     family folder stands for each of its indices). Statistics use the dates all share."""
     from indexsmith.reporting.compare import one_note, summary
     from indexsmith.results.store import read_results
 
-    table, notes = summary(read_results(list(results)))
+    table, notes = summary(read_results(list(results), accept_modified=accept_modified, warn=_warn))
     for note in notes if fmt != "table" else one_note(notes):
-        stderr.print(f"note: {note}")
+        stderr.print(f"note: {note}", markup=False)
     if fmt == "csv":
         click.echo(table.to_csv(index_label="statistic"), nl=False)
         return
@@ -34,11 +39,20 @@ def compare(results: tuple[str, ...], fmt: str) -> None:
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
 @click.option("--title", default="Index factsheet", show_default=True)
-def report(results: tuple[str, ...], out: str, title: str) -> None:
+@click.option(
+    "--accept-modified",
+    is_flag=True,
+    help="Use result folders whose files changed after the build (a warning instead of an error).",
+)
+def report(results: tuple[str, ...], out: str, title: str, accept_modified: bool) -> None:
     """Write a self-contained HTML factsheet (charts and tables) for built indices."""
     from indexsmith.reporting.factsheet import write
     from indexsmith.results.store import read_results
 
-    loaded = read_results(list(results))
+    loaded = read_results(list(results), accept_modified=accept_modified, warn=_warn)
     path = write(loaded, out, title)
     click.echo(f"factsheet for {len(loaded)} indices -> {path}")
+
+
+def _warn(message: str) -> None:
+    stderr.print(f"warning: {message}", markup=False)

@@ -12,11 +12,13 @@ definition with every component looked up and instantiated (see
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing
 from typing import Any, Literal
 
 import attrs
 import cattrs
+from cattrs.gen import make_dict_structure_fn, override
 
 from indexsmith.calculation.options import CalculationOptions, MaintenanceOptions
 from indexsmith.components import Component
@@ -37,6 +39,20 @@ def _vocabulary_columns(_: Any, __: Any, value: dict[str, list[str]]) -> None:
         raise ValueError(
             f"vocabulary has column(s) {', '.join(unknown)}; a definition may declare {', '.join(VOCABULARY)}"
         )
+
+
+#: An index or family id: it names the index's results folder, so it is a safe slug.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _safe_id(_: Any, attribute: Any, value: str) -> None:
+    if isinstance(value, str) and ID_PATTERN.fullmatch(value) and ".." not in value:
+        return
+    shown = value if len(value) <= 40 else value[:40] + "..."
+    raise ValueError(
+        f"id {shown!r} is not a safe name: use 1-100 letters, digits, '.', '_' or '-', starting with a letter "
+        "or digit (it names the results folder)"
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -63,7 +79,7 @@ class ScreenUse(Use):
 class IndexSpec:
     """One index of a family: the buckets it holds and how it is weighted."""
 
-    id: str
+    id: str = attrs.field(validator=_safe_id)
     name: str = ""
     buckets: list[str] | None = None
     weighting: Use
@@ -75,7 +91,7 @@ class IndexSpec:
 class _Shared:
     """What the indices of a family share: identity, dates and the first four stages."""
 
-    id: str
+    id: str = attrs.field(validator=_safe_id)
     name: str = ""
     description: str = ""
     calendar: str = "XNYS"
@@ -239,9 +255,9 @@ def component_params(component: Component) -> dict[str, Any]:
 def _strict(kind: type, accept: tuple[type, ...], label: str) -> Any:
     def hook(value: Any, _: Any) -> Any:
         if isinstance(value, bool) and kind is not bool:
-            raise ValueError(f"expected {label}, got {value!r}")
+            raise ValueError(f"expected {label}, got {_short(value)}")
         if not isinstance(value, accept):
-            raise ValueError(f"expected {label}, got {value!r}")
+            raise ValueError(f"expected {label}, got {_short(value)}")
         return kind(value)
 
     return hook
@@ -257,7 +273,20 @@ def _date_hook(value: Any, _: Any) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}")
+    raise ValueError(f"expected a date (YYYY-MM-DD), got {_short(value)}")
+
+
+def _id_hook(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {_short(value)}")
+    _safe_id(None, None, value)
+    return value
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: an error quotes a prefix, never a whole value."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def make_converter() -> cattrs.Converter:
@@ -277,6 +306,18 @@ def make_converter() -> cattrs.Converter:
 
 
 CONVERTER = make_converter()
+# Ids are checked as their field is structured, so an error names ``$.index.id``.
+for _cls in (IndexSpec, IndexDefinition, RawFamily, FamilyDefinition):
+    CONVERTER.register_structure_hook(
+        _cls,
+        make_dict_structure_fn(
+            _cls,
+            CONVERTER,
+            _cattrs_forbid_extra_keys=True,
+            _cattrs_detailed_validation=True,
+            id=override(struct_hook=_id_hook),
+        ),
+    )
 
 
 def structure_problems(exc: Exception, path: str) -> list[Problem]:

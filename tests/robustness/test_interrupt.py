@@ -1,0 +1,81 @@
+"""Interrupted builds: SIGINT and SIGTERM at several points leave either the whole output
+folder or nothing — no temporary folder, no lock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from indexsmith.io import MARKER, atomic_directory
+
+from tests.robustness.conftest import run
+
+SIGNALS = [signal.SIGINT, signal.SIGTERM]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signum", SIGNALS, ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("delay", [0.0, 0.2, 0.5, 1.0])
+def test_a_signal_leaves_all_or_nothing(
+    signum: int, delay: float, definition: Path, market: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    env = dict(os.environ, INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "indexsmith",
+            "build",
+            str(definition),
+            "--data",
+            str(market),
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    # From when the command holds the lock (Python's own start-up is not the command's).
+    deadline = time.monotonic() + 60
+    while not (tmp_path / ".out.lock").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(delay)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err, err
+    left = sorted(p.name for p in tmp_path.iterdir())
+    if proc.returncode == 0:  # finished before the signal
+        assert left == ["market", "out"] and (out / MARKER).exists() and (out / "run.json").exists()
+    else:
+        assert left == ["market"], (left, err)
+
+
+def test_an_interrupt_while_writing_leaves_nothing(
+    definition: Path, market: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from indexsmith.results import store
+
+    def half(result, directory):  # type: ignore[no-untyped-def]
+        (directory / "constituents.parquet").write_bytes(b"PAR1")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "write_index", half)
+    code, _, _ = run("build", definition, "--data", market, "--out", tmp_path / "out")
+    assert code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["market"]
+
+
+def test_the_lock_is_reentrant_and_released(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    with atomic_directory(target, overwrite=False) as first:
+        (first / "a").write_text("1")
+        assert (tmp_path / ".out.lock").read_text().strip() == str(os.getpid())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in target.iterdir()) == [MARKER, "a"]

@@ -18,6 +18,7 @@ import pandas as pd
 
 from indexsmith.data.calendars import TradingCalendar
 from indexsmith.data.panel import panel_key
+from indexsmith.data.rules import check_rules
 from indexsmith.data.schema import MAX_PROBLEMS, REQUIRED_TABLES, SCHEMA, VOCABULARY
 from indexsmith.errors import DataError, Problem
 
@@ -100,11 +101,16 @@ def _coerce(frame: pd.DataFrame, table: str, file: str, problems: _Problems) -> 
         elif column.dtype == "date":
             if pd.api.types.is_datetime64_any_dtype(raw):
                 values = raw.astype("datetime64[ns]")
+            elif pd.api.types.is_numeric_dtype(raw):  # 20240102 or an epoch: not read as a date
+                values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
             else:
                 values = pd.to_datetime(raw, errors="coerce", format="%Y-%m-%d")
                 retry = values.isna() & raw.notna()
-                if retry.any():
-                    values[retry] = pd.to_datetime(raw[retry], errors="coerce", format="mixed")
+                if retry.any():  # ISO 8601 only (a time of day, a T): never month-first
+                    text = raw[retry].astype(str)
+                    values[retry] = pd.to_datetime(
+                        text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}")), errors="coerce", format="ISO8601"
+                    )
                 values = values.astype("datetime64[ns]")
             bad = values.isna().to_numpy() & raw.notna().to_numpy()
             label = "a date (YYYY-MM-DD)"
@@ -291,6 +297,7 @@ def validate_frames(
     )
 
     _check_amounts(tables, names, codes, session_of, problems)
+    check_rules(tables, names, codes, ids, problems)
 
     delisted = sec["delisting_date"].to_numpy()
     if len(prices) and not np.isnat(delisted).all():

@@ -12,6 +12,7 @@ definition with every component looked up and instantiated (see
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import typing
 from typing import Any, Literal
@@ -258,6 +259,8 @@ def _strict(kind: type, accept: tuple[type, ...], label: str) -> Any:
             raise ValueError(f"expected {label}, got {_short(value)}")
         if not isinstance(value, accept):
             raise ValueError(f"expected {label}, got {_short(value)}")
+        if kind is float and not math.isfinite(typing.cast(float, value)):
+            raise ValueError(f"expected a finite number, got {_short(value)}")
         return kind(value)
 
     return hook

@@ -288,7 +288,10 @@ def _id_hook(value: Any, _: Any) -> str:
 
 def _short(value: Any, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters: an error quotes a prefix, never a whole value."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

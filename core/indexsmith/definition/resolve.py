@@ -33,10 +33,43 @@ from indexsmith.plugin.manager import Plugins
 from indexsmith.plugin.registry import ComponentEntry
 
 
+def _shared_problems(definition: FamilyDefinition, root: str) -> list[Problem]:
+    """What cannot build whatever the data: dates out of order, an unknown calendar, a
+    family without indices."""
+    import exchange_calendars as xcals
+
+    problems = []
+    if definition.start and definition.end and definition.start > definition.end:
+        problems.append(
+            Problem(
+                f"start {definition.start} is after end {definition.end}",
+                f"{root}.start",
+                "swap them, or leave one out",
+            )
+        )
+    names = xcals.get_calendar_names(include_aliases=True)
+    if definition.calendar not in names:
+        close = difflib.get_close_matches(definition.calendar, names, n=1)
+        problems.append(
+            Problem(
+                f"no exchange calendar named {definition.calendar[:40]!r}",
+                f"{root}.calendar",
+                (f"did you mean '{close[0]}'? " if close else "")
+                + "use an exchange_calendars code such as XNYS, XLON or XTKS",
+            )
+        )
+    if root == "$.family" and not definition.indices:
+        problems.append(
+            Problem("a family needs at least one index", f"{root}.index", "add a [[family.index]] table")
+        )
+    return problems
+
+
 def structure_params(cls: type[Component], params: Any, path: str) -> tuple[Component | None, list[Problem]]:
     """Build a component from its params, reporting every bad param with its path."""
     if not isinstance(params, Mapping):
-        return None, [Problem(f"params must be a table, got {params!r}", path)]
+        shown = repr(params) if len(repr(params)) <= 60 else repr(params)[:57] + "..."
+        return None, [Problem(f"params must be a table, got {shown}", path)]
     attrs_cls = typing.cast(Any, cls)
     attrs.resolve_types(attrs_cls)
     fields = {f.alias or f.name: f for f in attrs.fields(attrs_cls)}
@@ -185,6 +218,7 @@ def resolve(
     available_buckets: tuple[str, ...] | None = None
     if bucketing is not None:
         available_buckets = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
+    problems.extend(_shared_problems(definition, root))
     ids_seen: set[str] = set()
     indices = []
     for i, spec in enumerate(definition.indices):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 import typing
 from typing import Any, Literal
@@ -187,6 +188,9 @@ class Methodology:
     replacement: Resolved
     maintenance: MaintenanceOptions = attrs.field(factory=MaintenanceOptions)
     source: str | None = None
+    #: The folder relative file params were read from (recorded relative to it, so a
+    #: build's run.json does not depend on where the definition lies).
+    base: str | None = None
 
     def components(self) -> list[Resolved]:
         out = [self.schedule, *self.screens, self.ranking, self.bucketing, self.replacement]
@@ -200,7 +204,18 @@ class Methodology:
         """The definition with every param filled in (defaults included), as plain data."""
 
         def stage(resolved: Resolved) -> dict[str, Any]:
-            out: dict[str, Any] = {"use": resolved.entry.name, "params": component_params(resolved.component)}
+            params = component_params(resolved.component)
+            for field in attrs.fields(type(resolved.component)):  # type: ignore[arg-type]
+                value = params.get(field.alias or field.name)
+                inside = (
+                    field.metadata.get("path")
+                    and self.base
+                    and isinstance(value, str)
+                    and os.path.commonpath([self.base, os.path.abspath(value)]) == self.base
+                )
+                if inside:
+                    params[field.alias or field.name] = os.path.relpath(str(value), str(self.base))
+            out: dict[str, Any] = {"use": resolved.entry.name, "params": params}
             if resolved.entry.kind == "screen":
                 out["applies_to"] = resolved.applies_to
             return out

@@ -6,9 +6,12 @@ data is read.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
+import os
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,32 @@ from indexsmith.definition.presets import read_definition
 from indexsmith.errors import DefinitionError, Problem, ProblemsError, UnknownComponent
 from indexsmith.plugin.manager import Plugins
 from indexsmith.plugin.registry import ComponentEntry
+
+#: The folder of the definition file being resolved: a component field marked
+#: ``metadata={"path": True}`` (a membership file, an exclusion list) that holds a relative
+#: path is read relative to it, not to the working directory.
+_BASE: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "indexsmith_definition_base", default=None
+)
+
+
+@contextmanager
+def relative_to(folder: str | Path | None) -> Iterator[None]:
+    """Resolve file params of the definitions loaded inside against ``folder``."""
+    token = _BASE.set(Path(os.path.abspath(folder)) if folder is not None else None)
+    try:
+        yield
+    finally:
+        _BASE.reset(token)
+
+
+def _resolve_path(field: Any, value: Any) -> Any:
+    base = _BASE.get()
+    if not field.metadata.get("path") or base is None or not isinstance(value, str) or not value:
+        return value
+    if Path(value).expanduser().is_absolute():
+        return value
+    return str(base / value)
 
 
 def _shared_problems(definition: FamilyDefinition, root: str) -> list[Problem]:
@@ -100,7 +129,7 @@ def structure_params(cls: type[Component], params: Any, path: str) -> tuple[Comp
             except (ValueError, TypeError) as exc:
                 problems.append(Problem(str(exc), f"{path}.{name}", _param_help(field)))
                 continue
-        kwargs[name] = value
+        kwargs[name] = _resolve_path(field, value)
     if problems:
         return None, problems
     try:
@@ -331,6 +360,7 @@ def resolve(
         replacement=replacement,
         maintenance=typing.cast(MaintenanceOptions, maintenance),
         source=source,
+        base=str(_BASE.get()) if _BASE.get() is not None else None,
     )
 
 
@@ -352,6 +382,13 @@ def load(
         raw, source = dict(spec), None
     else:
         raw, source = read_definition(spec, plugins)
+        if Path(spec).is_file():  # file params are relative to the definition's folder
+            with relative_to(Path(spec).parent):
+                return _load_raw(raw, plugins, source)
+    return _load_raw(raw, plugins, source)
+
+
+def _load_raw(raw: dict[str, Any], plugins: Plugins, source: str | None) -> Methodology:
     definition, problems = parse_definition(raw, source)
     if definition is None:
         problems.extend(_resolve_raw(raw, plugins))

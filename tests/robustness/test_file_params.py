@@ -36,7 +36,7 @@ def test_relative_to_the_definition_not_the_working_directory(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    code, out, err = run("build", folder / "cl.toml", "--data", tiny_dir, "--out", tmp_path / "out")
+    code, _, err = run("build", folder / "cl.toml", "--data", tiny_dir, "--out", tmp_path / "out")
     assert code == 0, err
     info = json.loads((tmp_path / "out" / "run.json").read_text())
     # Recorded as written, so run.json does not depend on where the definition lies.

@@ -44,10 +44,17 @@ def compare(results: tuple[str, ...], fmt: str, accept_modified: bool) -> None:
     is_flag=True,
     help="Use result folders whose files changed after the build (a warning instead of an error).",
 )
-def report(results: tuple[str, ...], out: str, title: str, accept_modified: bool) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
+def report(results: tuple[str, ...], out: str, title: str, accept_modified: bool, overwrite: bool) -> None:
     """Write a self-contained HTML factsheet (charts and tables) for built indices."""
+    from pathlib import Path
+
+    from indexsmith.errors import OutputError
     from indexsmith.reporting.factsheet import write
     from indexsmith.results.store import read_results
+
+    if Path(out).is_file() and not overwrite:
+        raise OutputError(f"{out} exists — pass --overwrite to replace it, or choose another --out")
 
     loaded = read_results(list(results), accept_modified=accept_modified, warn=_warn)
     path = write(loaded, out, title)

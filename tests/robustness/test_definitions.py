@@ -298,6 +298,11 @@ CASES: dict[str, tuple[str, str | bytes, str]] = {
         toml(replace=('{ use = "monthly" }', '{ use = "monthly", params = { rank_lag_sessions = true } }')),
         "expected an integer, got True",
     ),
+    "lag beyond a year": (
+        "d.toml",
+        toml(replace=('{ use = "monthly" }', '{ use = "monthly", params = { rank_lag_sessions = 100000 } }')),
+        "'rank_lag_sessions' must be <= 500: 100000 at $.index.schedule.params.rank_lag_sessions",
+    ),
     "param negative": (
         "d.toml",
         toml(replace=('{ use = "monthly" }', '{ use = "monthly", params = { rank_lag_sessions = -5 } }')),
@@ -401,3 +406,13 @@ def test_yaml_aliases_within_bounds_are_fine(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert "top-level table" in refused("validate", tmp_path / "a.yaml")  # the extra key, not the alias
+
+
+def test_a_calendar_offset_never_wraps_round() -> None:
+    from indexsmith.calendars import get_calendar
+
+    calendar = get_calendar("XNYS")
+    with pytest.raises(ValueError, match=r"^10 sessions before 1990-01-05 is outside the XNYS calendar"):
+        calendar.offset(calendar.sessions[3], -10)
+    with pytest.raises(ValueError, match=r"^5 sessions after .* is outside the XNYS calendar"):
+        calendar.offset(calendar.sessions[-2], 5)

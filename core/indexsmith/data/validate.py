@@ -7,6 +7,7 @@ It decides what data is acceptable; it does not build the in-memory market (that
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import functools
 from collections.abc import Callable, Mapping, Sequence
@@ -104,10 +105,17 @@ def _coerce(frame: pd.DataFrame, table: str, file: str, problems: _Problems) -> 
             elif pd.api.types.is_numeric_dtype(raw):  # 20240102 or an epoch: not read as a date
                 values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
             else:
-                values = pd.to_datetime(raw, errors="coerce", format="%Y-%m-%d")
-                retry = values.isna() & raw.notna()
+                dates = raw
+                if pd.api.types.infer_dtype(raw, skipna=True) not in ("string", "empty", "datetime", "date"):
+                    # Mixed objects (a frame from Python): a number among them is not a date.
+                    dated = raw.map(lambda v: isinstance(v, (str, dt.date, np.datetime64))).to_numpy(
+                        dtype=bool
+                    )
+                    dates = raw.where(dated, None)
+                values = pd.to_datetime(dates, errors="coerce", format="%Y-%m-%d")
+                retry = values.isna() & dates.notna()
                 if retry.any():  # ISO 8601 only (a time of day, a T): never month-first
-                    text = raw[retry].astype(str)
+                    text = dates[retry].astype(str)
                     values[retry] = pd.to_datetime(
                         text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}")), errors="coerce", format="ISO8601"
                     )

@@ -28,6 +28,7 @@ from indexsmith.engine.review import (
     ReviewOutput,
     States,
     call,
+    date_range,
     empty_assignment,
     run_review,
 )
@@ -105,30 +106,7 @@ def schedule(
     and those ranked inside the data whose effective date lies past it (pending)."""
     d = methodology.definition
     first, last = market.first_session.date(), market.last_session.date()
-
-    def said(given: dt.date | None, own: dt.date | None, name: str, data: str) -> str:
-        if given is not None:
-            return f"{name} {given}"  # the caller's (--start / --end, or build(start=...))
-        if own is not None:
-            return f"the definition's {name} {own}"
-        return f"the data's {data}"
-
-    first_said, last_said = (
-        said(start, d.start, "start", f"first session {first}"),
-        said(end, d.end, "end", f"last session {last}"),
-    )
-    start = start or d.start or first
-    end = end or d.end or last
-    if start > end:
-        raise DefinitionError(
-            [
-                Problem(
-                    f"{first_said} is after {last_said}",
-                    hint=f"choose a start on or before the end (the data covers {first}..{last})",
-                )
-            ],
-            methodology.source,
-        )
+    start, end = date_range(methodology, start, end, first, last)
     calendar = get_calendar(d.calendar)
     horizon = max(end, (pd.Timestamp(last) + pd.DateOffset(years=1)).date())
     reviews = call(methodology.schedule, "reviews", f"for {start}..{end}", calendar, start, horizon)

@@ -104,6 +104,14 @@ CASES: dict[str, tuple[Change, str]] = {
         csv_lines("corporate_actions.csv", ACTIONS, "2024-02-01,A,spin-off,0.5,,,NEWCO"),
         "new_security_id 'NEWCO' (the spun-off security of A) is not in securities",
     ),
+    "acquired while still trading": (
+        csv_lines("corporate_actions.csv", ACTIONS, "2024-02-01,A,cash-acquisition,,150,,"),
+        "price for A on 2024-02-02 is after its cash-acquisition on 2024-02-01 (the action is dated on the last close) at prices.csv row",
+    ),
+    "delisted while still trading": (
+        csv_lines("corporate_actions.csv", ACTIONS, "2024-02-01,B,delisting,,,,"),
+        "price for B on 2024-02-02 is after its delisting on 2024-02-01",
+    ),
     "action for an unknown security": (
         csv_lines("corporate_actions.csv", ACTIONS, "2024-02-01,X,split,2,,,"),
         "security X is not in securities at corporate_actions.csv row 1 in market",

@@ -19,6 +19,8 @@ from indexsmith.data.schema import SCHEMA
 
 #: The corporate-action kinds the calculation applies (``action`` column), exactly as written.
 ACTIONS = ("split", "spin-off", "cash-acquisition", "stock-acquisition", "delisting", "ticker-change")
+#: The actions that end a security, dated on its last close.
+ENDING = ("cash-acquisition", "stock-acquisition", "delisting")
 #: The dividend kinds (``kind`` column).
 DIVIDEND_KINDS = ("regular", "special")
 
@@ -136,6 +138,27 @@ def _chronology(
             ),
             "remove the row or correct listing_date (the first session with a price)",
         )
+        # A security ends on the date of its acquisition or delisting (its last close): a
+        # price after it means the action would never be applied.
+        actions = tables["corporate_actions"]
+        ending = actions["action"].isin(ENDING).to_numpy() & (codes["corporate_actions"] >= 0)
+        if ending.any():
+            end_of = np.full(len(listing) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+            order = np.argsort(actions["date"].to_numpy()[ending], kind="stable")[::-1]
+            end_of[codes["corporate_actions"][ending][order]] = actions["date"].to_numpy()[ending][order]
+            limit = end_of[np.where(code >= 0, code, len(listing))]
+            after = ~np.isnat(limit) & (prices["date"].to_numpy() > limit)
+            what = actions[ending].groupby("security_id")[["date", "action"]].first()
+            problems.rows(
+                names["prices"],
+                prices,
+                after,
+                lambda r: (
+                    f"price for {r['security_id']} on {r['date']:%Y-%m-%d} is after its {what.loc[r['security_id'], 'action']} "
+                    f"on {what.loc[r['security_id'], 'date']:%Y-%m-%d} (the action is dated on the last close)"
+                ),
+                "date the action on the security's last trading day, or remove the later prices",
+            )
     fundamentals = tables["fundamentals"]
     problems.rows(
         names["fundamentals"],

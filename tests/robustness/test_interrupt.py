@@ -79,3 +79,34 @@ def test_the_lock_is_reentrant_and_released(tmp_path: Path) -> None:
         assert (tmp_path / ".out.lock").read_text().strip() == str(os.getpid())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert sorted(p.name for p in target.iterdir()) == [MARKER, "a"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_after_sigkill_the_next_build_cleans_up(definition: Path, market: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = dict(os.environ, INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "indexsmith",
+            "build",
+            str(definition),
+            "--data",
+            str(market),
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / ".out.lock").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait(timeout=30)
+    # The killed run may leave its lock (and a temporary folder): readers skip them, the next build takes over.
+    code, _, err = run("build", definition, "--data", market, "--out", out, "--overwrite")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["market", "out"]

@@ -29,7 +29,7 @@ class Problem:
     'float-cap'? ...``.
     """
 
-    message: str = attrs.field(converter=lambda text: _clip(text, 300))
+    message: str = attrs.field(converter=lambda text: _clip(text, 600))
     where: str = attrs.field(default="", converter=lambda text: _clip(text, 200))
     hint: str = attrs.field(default="", converter=lambda text: _clip(text, 800))
 

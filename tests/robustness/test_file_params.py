@@ -71,3 +71,25 @@ def test_a_missing_file_names_the_path_it_looked_for(folder: Path) -> None:
 def test_a_bad_membership_file(folder: Path, content: bytes, expected: str) -> None:
     (folder / "members.csv").write_bytes(content)
     assert expected in refused("validate", folder / "cl.toml")
+
+
+def test_a_file_outside_the_definitions_folder_needs_allow_path(folder: Path, tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "m.csv").write_text("date,security_id,action\n2024-01-02,A,add\n")
+    for given in ("../shared/m.csv", str(tmp_path / "shared" / "m.csv"), "/etc/passwd"):
+        (folder / "cl.toml").write_text(DEFINITION.format(file=given))
+        message = refused("validate", folder / "cl.toml")
+        assert message.startswith(
+            f"file {given!r} is outside the definition's folder {folder} — put it beside"
+        )
+        assert message.endswith("at $.index.bucketing.params.file in cl.toml")
+    (folder / "cl.toml").write_text(DEFINITION.format(file="../shared/m.csv"))
+    code, _, err = run("validate", folder / "cl.toml", "--allow-path", tmp_path / "shared")
+    assert code == 0, err
+
+
+def test_a_symlink_out_of_the_folder_is_outside(folder: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.csv").write_text("date,security_id,action\n2024-01-02,A,add\n")
+    (folder / "link.csv").symlink_to(tmp_path / "secret.csv")
+    (folder / "cl.toml").write_text(DEFINITION.format(file="link.csv"))
+    assert "is outside the definition's folder" in refused("validate", folder / "cl.toml")

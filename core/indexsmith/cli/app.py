@@ -96,6 +96,25 @@ def progress_bar(description: str) -> Iterator[Any]:
         yield update
 
 
+def allow_path_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--allow-path``: a folder outside the definition's own whose files it may read."""
+    return click.option(
+        "--allow-path",
+        "allow_path",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="A folder outside the definition's own that its file params may name (repeatable).",
+    )(command)
+
+
+def load_definition(definition: str, manager: Any, allow: Iterable[str] = ()) -> Any:
+    """The resolved definition, its file params allowed below its folder and ``allow``."""
+    from indexsmith.definition.resolve import allow_paths, load
+
+    with allow_paths(allow):
+        return load(definition, manager)
+
+
 DATA_HELP = (
     "Market data: a directory in the documented format (docs/data.md), or SOURCE:PATH read by a "
     "market source (e.g. crsp:~/wrds-export; list them with 'indexsmith market sources')."

@@ -8,16 +8,24 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from indexsmith.cli.app import cli, data_options, open_market, plugins_manager, progress_bar, stderr
+from indexsmith.cli.app import (
+    allow_path_option,
+    cli,
+    data_options,
+    load_definition,
+    open_market,
+    plugins_manager,
+    progress_bar,
+    stderr,
+)
 
 
 @cli.command()
 @click.argument("definition")
-def validate(definition: str) -> None:
+@allow_path_option
+def validate(definition: str, allow_path: tuple[str, ...]) -> None:
     """Check a definition file (or preset id) without reading any market data."""
-    from indexsmith.definition.resolve import load
-
-    methodology = load(definition, plugins_manager())
+    methodology = load_definition(definition, plugins_manager(), allow_path)
     d = methodology.definition
     names = ", ".join(
         f"{i.spec.id} ({'+'.join(i.buckets)}, {i.weighting.entry.name}{', ' + i.capping.entry.name if i.capping else ''})"
@@ -39,6 +47,7 @@ def validate(definition: str) -> None:
     help="First effective date (default: the definition's, else the data's).",
 )
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last effective date.")
+@allow_path_option
 def build(
     definition: str,
     data: str | None,
@@ -48,9 +57,9 @@ def build(
     overwrite: bool,
     start: Any,
     end: Any,
+    allow_path: tuple[str, ...],
 ) -> None:
     """Build DEFINITION (a file or a preset id) on market data and write the results."""
-    from indexsmith.definition.resolve import load
     from indexsmith.io import atomic_directory, output_lock, remove_stale
     from indexsmith.pipeline import build as build_index
     from indexsmith.pipeline import split_source
@@ -63,7 +72,7 @@ def build(
         for path in remove_stale(Path(out)):
             stderr.print(f"note: removed {path}, left by an interrupted build", markup=False)
         manager = plugins_manager()
-        methodology = load(definition, manager)
+        methodology = load_definition(definition, manager, allow_path)
         market = open_market(data, demo, methodology.definition, data_params, manager)
         with progress_bar(f"building {escape(methodology.definition.id)}") as progress:
             result = build_index(

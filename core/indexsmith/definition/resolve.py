@@ -10,7 +10,7 @@ import contextvars
 import difflib
 import os
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -53,13 +53,40 @@ def relative_to(folder: str | Path | None) -> Iterator[None]:
         _BASE.reset(token)
 
 
+#: Folders besides the definition's own that its file params may name (``--allow-path``).
+_ALLOWED: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar(
+    "indexsmith_allowed_paths", default=()
+)
+
+
+@contextmanager
+def allow_paths(folders: Iterable[str | Path]) -> Iterator[None]:
+    """Let the definitions loaded inside name files below ``folders`` too."""
+    token = _ALLOWED.set(tuple(Path(os.path.realpath(Path(f).expanduser())) for f in folders))
+    try:
+        yield
+    finally:
+        _ALLOWED.reset(token)
+
+
 def _resolve_path(field: Any, value: Any) -> Any:
+    """A relative file param against the definition's folder; a file outside that folder
+    (and the ``--allow-path`` folders) is refused, so a definition reads only what its
+    user named."""
     base = _BASE.get()
     if not field.metadata.get("path") or base is None or not isinstance(value, str) or not value:
         return value
-    if Path(value).expanduser().is_absolute():
-        return value
-    return str(base / value)
+    given = Path(value).expanduser()
+    resolved = given if given.is_absolute() else base / given
+    real = Path(os.path.realpath(resolved))
+    roots = (Path(os.path.realpath(base)), *_ALLOWED.get())
+    if not any(real == root or root in real.parents for root in roots):
+        shown = value if len(value) <= 200 else value[:197] + "..."
+        raise ValueError(
+            f"file {shown!r} is outside the definition's folder {base} — put it beside the definition, "
+            f"or allow its folder with --allow-path {real.parent}"
+        )
+    return str(resolved)
 
 
 def _shared_problems(definition: FamilyDefinition, root: str) -> list[Problem]:
@@ -129,7 +156,10 @@ def structure_params(cls: type[Component], params: Any, path: str) -> tuple[Comp
             except (ValueError, TypeError) as exc:
                 problems.append(Problem(str(exc), f"{path}.{name}", _param_help(field)))
                 continue
-        kwargs[name] = _resolve_path(field, value)
+        try:
+            kwargs[name] = _resolve_path(field, value)
+        except ValueError as exc:
+            problems.append(Problem(str(exc), f"{path}.{name}"))
     if problems:
         return None, problems
     try:

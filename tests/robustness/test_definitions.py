@@ -308,13 +308,48 @@ CASES: dict[str, tuple[str, str | bytes, str]] = {
         toml(replace=('{ use = "monthly" }', '{ use = "monthly", params = { rank_lag_sessions = -5 } }')),
         "'rank_lag_sessions' must be >= 0: -5",
     ),
-    "universe not a list": ("d.toml", toml('universe = { use = "min-price" }\n'), "at $.index.universe"),
     "applies_to unknown": (
         "d.toml",
         toml('universe = [{ use = "min-price", applies_to = "some" }]\n'),
         "at $.index.universe[0].applies_to",
     ),
-    "missing_data unknown": ("d.toml", toml('missing_data = "ignore"\n'), "at $.index.missing_data"),
+    "buckets a string": (
+        "d.toml",
+        toml('buckets = "top"\n'),
+        "expected a list, got 'top' at $.index.buckets in d.toml",
+    ),
+    "requires a string": ("d.toml", toml('requires = "x"\n'), "expected a list, got 'x' at $.index.requires"),
+    "vocabulary values a string": (
+        "d.toml",
+        toml('vocabulary = { sector = "Tech" }\n'),
+        "expected a list, got 'Tech' at $.index.vocabulary['sector']",
+    ),
+    "universe a table": (
+        "d.toml",
+        toml('universe = { use = "min-price" }\n'),
+        "expected a list, got {'use': 'min-price'} at $.index.universe",
+    ),
+    "capping a list": (
+        "d.toml",
+        toml("capping = [1]\n"),
+        'expected a table such as { use = "name", params = { ... } } at $.index.capping',
+    ),
+    "schedule a string": (
+        "d.toml",
+        toml(replace=('schedule = { use = "monthly" }', 'schedule = "monthly"')),
+        "expected a table such as { use = ",
+    ),
+    "calculation a number": ("d.toml", toml("calculation = 5\n"), "expected a table at $.index.calculation"),
+    "missing_data a word": (
+        "d.toml",
+        toml('missing_data = "ignore"\n'),
+        "expected one of 'error', 'exclude' at $.index.missing_data",
+    ),
+    "applies_to a word": (
+        "d.toml",
+        toml('universe = [{ use = "min-price", applies_to = "some" }]\n'),
+        "expected one of 'all', 'additions', 'incumbents' at $.index.universe[0].applies_to",
+    ),
     "vocabulary column unknown": (
         "d.toml",
         toml('vocabulary = { colour = ["red"] }\n'),
@@ -359,7 +394,7 @@ def test_bad_definition_is_refused(case: str, tmp_path: Path) -> None:
         path.write_text(content, encoding="utf-8")
     before = files_below(tmp_path)
     message = refused("validate", path)
-    assert expected.format(dir=tmp_path) in message, message
+    assert expected.replace("{dir}", str(tmp_path)) in message, message
     assert files_below(tmp_path) == before
 
 
@@ -371,7 +406,7 @@ def test_build_refuses_before_reading_data(case: str, tmp_path: Path) -> None:
     path = tmp_path / name
     path.write_text(str(content), encoding="utf-8")
     message = refused("build", path, "--data", tmp_path / "no-such-market", "--out", tmp_path / "out")
-    assert expected.format(dir=tmp_path) in message
+    assert expected.replace("{dir}", str(tmp_path)) in message
     assert files_below(tmp_path) == [name]
 
 

@@ -16,10 +16,12 @@ import math
 import os
 import re
 import typing
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
 from cattrs.gen import make_dict_structure_fn, override
 
 from indexsmith.calculation.options import CalculationOptions, MaintenanceOptions
@@ -323,7 +325,30 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(bool, _strict(bool, (bool,), "true or false"))
     converter.register_structure_hook(dt.date, _date_hook)
     converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+    converter.register_structure_hook_factory(_is_list, lambda type_, conv: _strict_list(type_, conv))
     return converter
+
+
+def _is_list(type_: Any) -> bool:
+    args = typing.get_args(type_)
+    return typing.get_origin(type_) is list or (
+        typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+    )
+
+
+def _strict_list(type_: Any, converter: cattrs.Converter) -> Any:
+    """Lists are lists: ``buckets = "top"`` is not the list ``["t", "o", "p"]``."""
+    if typing.get_origin(type_) is list:
+        inner = list_structure_factory(type_, converter)
+    else:
+        inner = homogenous_tuple_structure_factory(type_, converter)
+
+    def hook(value: Any, _: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"expected a list, got {_short(value)}")
+        return inner(value, type_)
+
+    return hook
 
 
 CONVERTER = make_converter()
@@ -356,5 +381,11 @@ def _format_exception(exc: BaseException, type_: Any) -> str:
         return f"unknown key{'s' if len(exc.extra_fields) > 1 else ''} {', '.join(sorted(exc.extra_fields))}"
     if isinstance(exc, ValueError) and exc.args:
         return str(exc.args[0])
+    if typing.get_origin(type_) is Literal:
+        return "expected one of " + ", ".join(repr(a) for a in typing.get_args(type_))
+    if type_ in (Use, ScreenUse) or set(typing.get_args(type_)) in ({Use, type(None)}, {ScreenUse, type(None)}):
+        return 'expected a table such as { use = "name", params = { ... } }'
+    if typing.get_origin(type_) in (dict, Mapping) or type_ is dict:
+        return "expected a table"
     name = getattr(type_, "__name__", None) or str(type_)
     return f"invalid value, expected {name}"

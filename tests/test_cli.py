@@ -139,7 +139,7 @@ BAD_DEFINITIONS = {
     "unknown-key": (
         '[index]\nid = "x"\nschedule = { use = "monthly" }\nranking = { use = "company-market-cap" }\n'
         'bucketing = { use = "all" }\nweighting = { use = "equal" }\nweigth = 3\n',
-        "error: unknown key weigth at $.index in bad.toml",
+        "error: unknown key weigth (did you mean 'weighting'?) at $.index in bad.toml",
     ),
     "missing-key": (
         '[index]\nid = "x"\nschedule = { use = "monthly" }\nbucketing = { use = "all" }\nweighting = { use = "equal" }\n',

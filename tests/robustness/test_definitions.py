@@ -263,6 +263,26 @@ CASES: dict[str, tuple[str, str | bytes, str]] = {
     ),
     "id missing": ("d.toml", toml(replace=('id = "t"\n', "")), "required key missing at $.index.id"),
     "unknown key": ("d.toml", toml('colour = "red"\n'), "unknown key colour at $.index in d.toml"),
+    "misspelt key": (
+        "d.toml",
+        toml("shedule = 1\n"),
+        "unknown key shedule (did you mean 'schedule'?) at $.index in d.toml",
+    ),
+    "misspelt keys": (
+        "d.toml",
+        toml("shedule = 1\nrankin = 2\n"),
+        "unknown keys rankin, shedule (did you mean 'ranking' for rankin, 'schedule' for shedule?) at $.index",
+    ),
+    "misspelt params key": (
+        "d.toml",
+        toml(replace=('{ use = "equal" }', '{ use = "equal", parms = {} }')),
+        "unknown key parms (did you mean 'params'?) at $.index.weighting",
+    ),
+    "misspelt family index": (
+        "d.toml",
+        FAMILY + '[[family.indx]]\nid = "a"\nweighting = { use = "equal" }\n',
+        "unknown key indx (did you mean 'index'?) at $.family in d.toml",
+    ),
     "weighting missing": (
         "d.toml",
         toml(replace=('weighting = { use = "equal" }\n', "")),

@@ -12,6 +12,7 @@ definition with every component looked up and instantiated (see
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import os
 import re
@@ -378,12 +379,26 @@ def _format_exception(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, KeyError):
         return "required key missing"
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return f"unknown key{'s' if len(exc.extra_fields) > 1 else ''} {', '.join(sorted(exc.extra_fields))}"
+        extra = sorted(str(k) for k in exc.extra_fields)
+        text = f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(k[:40] for k in extra[:10])}"
+        known = [f.alias or f.name for f in attrs.fields(exc.cl)] if attrs.has(exc.cl) else []
+        if exc.cl is RawFamily:
+            known = [k if k != "indices" else "index" for k in known]
+        close = [difflib.get_close_matches(k, known, n=1) for k in extra[:10]]
+        hints = [
+            f"'{c[0]}'" + (f" for {k}" if len(extra) > 1 else "")
+            for k, c in zip(extra, close, strict=False)
+            if c
+        ]
+        return text + (f" (did you mean {', '.join(hints)}?)" if hints else "")
     if isinstance(exc, ValueError) and exc.args:
         return str(exc.args[0])
     if typing.get_origin(type_) is Literal:
         return "expected one of " + ", ".join(repr(a) for a in typing.get_args(type_))
-    if type_ in (Use, ScreenUse) or set(typing.get_args(type_)) in ({Use, type(None)}, {ScreenUse, type(None)}):
+    if type_ in (Use, ScreenUse) or set(typing.get_args(type_)) in (
+        {Use, type(None)},
+        {ScreenUse, type(None)},
+    ):
         return 'expected a table such as { use = "name", params = { ... } }'
     if typing.get_origin(type_) in (dict, Mapping) or type_ is dict:
         return "expected a table"

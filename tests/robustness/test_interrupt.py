@@ -30,7 +30,7 @@ def test_a_signal_leaves_all_or_nothing(
         [
             sys.executable,
             "-m",
-            "indexsmith",
+            "indexsmith.cli",
             "build",
             str(definition),
             "--data",
@@ -46,15 +46,17 @@ def test_a_signal_leaves_all_or_nothing(
     deadline = time.monotonic() + 60
     while not (tmp_path / ".out.lock").exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert proc.poll() is None, proc.communicate()  # the command started and holds the lock
     time.sleep(delay)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert b"Traceback" not in err, err
     left = sorted(p.name for p in tmp_path.iterdir())
-    if proc.returncode == 0:  # finished before the signal
-        assert left == ["market", "out"] and (out / MARKER).exists() and (out / "run.json").exists()
+    # All (the signal came after the folder was moved into place) or nothing; never a part.
+    if left == ["market", "out"]:
+        assert (out / MARKER).exists() and (out / "run.json").exists() and (out / "levels.parquet").exists()
     else:
-        assert left == ["market"], (left, err)
+        assert left == ["market"] and proc.returncode != 0, (left, err)
 
 
 def test_an_interrupt_while_writing_leaves_nothing(
@@ -89,7 +91,7 @@ def test_after_sigkill_the_next_build_cleans_up(definition: Path, market: Path, 
         [
             sys.executable,
             "-m",
-            "indexsmith",
+            "indexsmith.cli",
             "build",
             str(definition),
             "--data",
@@ -104,9 +106,39 @@ def test_after_sigkill_the_next_build_cleans_up(definition: Path, market: Path, 
     deadline = time.monotonic() + 60
     while not (tmp_path / ".out.lock").exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert proc.poll() is None  # the command started and holds the lock
     proc.kill()
     proc.wait(timeout=30)
     # The killed run may leave its lock (and a temporary folder): readers skip them, the next build takes over.
     code, _, err = run("build", definition, "--data", market, "--out", out, "--overwrite")
     assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["market", "out"]
+
+
+def test_two_builds_into_one_new_folder(definition: Path, market: Path, tmp_path: Path) -> None:
+    """Exactly one wins; the other fails clearly (the lock, or the folder the first wrote)."""
+    out = tmp_path / "out"
+    env = dict(os.environ, INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD="1")
+    command = [
+        sys.executable,
+        "-m",
+        "indexsmith.cli",
+        "build",
+        str(definition),
+        "--data",
+        str(market),
+        "--out",
+        str(out),
+    ]
+    procs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(2)
+    ]
+    results = [(p.wait(timeout=120), p.communicate()[1].decode()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 1], results
+    loser = next(err for code, err in results if code == 1)
+    assert loser.startswith(
+        ("error: another indexsmith process", f"error: output folder {out} is not empty")
+    ), loser
+    assert "Traceback" not in loser
     assert sorted(p.name for p in tmp_path.iterdir()) == ["market", "out"]

@@ -41,7 +41,12 @@ def test_build_writes_each_index(data_dir: Path, tmp_path: Path) -> None:
     code, stdout, _ = run("build", "demo-tiers", "--data", str(data_dir), "--out", str(out))
     assert code == 0, stdout
     assert "demo-large: 12 reviews" in stdout
-    assert sorted(p.name for p in out.iterdir()) == ["demo-broad-equal", "demo-large", "demo-small"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".indexsmith-output",
+        "demo-broad-equal",
+        "demo-large",
+        "demo-small",
+    ]
     files = ["adjustments.parquet", "changes.parquet", "constituents.parquet", "exclusions.parquet"]
     files += ["levels.parquet", "membership.parquet", "trades.parquet", "turnover.parquet"]
     assert sorted(p.name for p in (out / "demo-large").iterdir()) == sorted([*files, "run.json"])
@@ -131,7 +136,7 @@ BAD_DEFINITIONS = {
     "unknown-key": (
         '[index]\nid = "x"\nschedule = { use = "monthly" }\nranking = { use = "company-market-cap" }\n'
         'bucketing = { use = "all" }\nweighting = { use = "equal" }\nweigth = 3\n',
-        "error: unknown key weigth at $.index in bad.toml",
+        "error: unknown key weigth (did you mean 'weighting'?) at $.index in bad.toml",
     ),
     "missing-key": (
         '[index]\nid = "x"\nschedule = { use = "monthly" }\nbucketing = { use = "all" }\nweighting = { use = "equal" }\n',
@@ -180,9 +185,17 @@ def test_non_empty_output_is_refused(data_dir: Path, tmp_path: Path) -> None:
         == f"error: output folder {out} is not empty — choose an empty or new folder, or pass --overwrite\n"
     )
     assert (out / "keep.txt").read_text() == "mine"
+    # --overwrite replaces only a folder indexsmith wrote (issue 18): a foreign file is kept.
+    code, _, err = run("build", "demo-tiers", "--data", str(data_dir), "--out", str(out), "--overwrite")
+    assert code == 1
+    assert "holds files indexsmith did not write" in err
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "keep.txt").unlink()
+    code, _, _ = run("build", "demo-tiers", "--data", str(data_dir), "--out", str(out))
+    assert code == 0
     code, _, _ = run("build", "demo-tiers", "--data", str(data_dir), "--out", str(out), "--overwrite")
     assert code == 0
-    assert not (out / "keep.txt").exists()
+    assert (out / ".indexsmith-output").exists()
 
 
 def test_component_error_in_a_step(tmp_path: Path, data_dir: Path) -> None:

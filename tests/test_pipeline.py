@@ -40,6 +40,7 @@ def test_sequential_and_process_pool_write_the_same_files(tmp_path: Path) -> Non
     sequential, pool = digests(tmp_path / "sequential"), digests(tmp_path / "pool")
     assert sequential == pool
     assert {name.split("/")[1] for name in sequential if name.startswith("demo-tiers/")} == {
+        ".indexsmith-output",
         "demo-large",
         "demo-broad-equal",
     }

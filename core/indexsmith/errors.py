@@ -13,6 +13,13 @@ from collections.abc import Iterable
 import attrs
 
 
+def _clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters: a message quotes a short prefix of a value, never all
+    of it (a YAML alias can make a value megabytes long)."""
+    text = " ".join(str(text).split()) if "\n" in str(text) else str(text)  # one line, always
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 @attrs.frozen
 class Problem:
     """One thing wrong, where it is, and how to fix it.
@@ -22,9 +29,9 @@ class Problem:
     'float-cap'? ...``.
     """
 
-    message: str
-    where: str = ""
-    hint: str = ""
+    message: str = attrs.field(converter=lambda text: _clip(text, 600))
+    where: str = attrs.field(default="", converter=lambda text: _clip(text, 200))
+    hint: str = attrs.field(default="", converter=lambda text: _clip(text, 800))
 
     def render(self, source: str | None = None) -> str:
         text = self.message

@@ -44,7 +44,7 @@ from indexsmith.data.market import Market
 from indexsmith.data.sources import MarketSource, load_market
 from indexsmith.definition.model import FamilyDefinition, IndexDefinition, Methodology
 from indexsmith.definition.resolve import load as load_definition
-from indexsmith.definition.resolve import structure_params
+from indexsmith.definition.resolve import relative_to, structure_params
 from indexsmith.errors import DataError, Problem, UnknownComponent
 from indexsmith.plugin.manager import Plugins
 from indexsmith.results.assemble import assemble, attach
@@ -186,7 +186,13 @@ def run_job(job: BuildJob) -> str:
         root = raw["family"]
         root["index"] = [i for i in root["index"] if i["id"] in job.keep]
     market = job.market() if callable(job.market) else job.market
-    result = build(raw, market, start=job.start, end=job.end)
+    folder = (
+        Path(job.definition).parent
+        if isinstance(job.definition, str) and Path(job.definition).is_file()
+        else None
+    )
+    with relative_to(folder):  # file params are relative to the definition's folder
+        result = build(raw, market, start=job.start, end=job.end)
     write_build(result, Path(job.out), overwrite=True, nested=job.nested)
     return job.name
 

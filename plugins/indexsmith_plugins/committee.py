@@ -42,7 +42,15 @@ def _raise(problems: list[Problem], what: str, path: str) -> None:
 
 @functools.lru_cache(maxsize=32)
 def _read_membership(path: str, stamp: int, what: str) -> pd.DataFrame:
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = (
+            "not UTF-8 text"
+            if isinstance(exc, UnicodeDecodeError)
+            else str(exc).strip().splitlines()[0][:100]
+        )
+        raise ValueError(f"{what} {path} cannot be read as CSV ({reason})") from None
     missing = {"date", "security_id", "action"} - set(table.columns)
     if missing:
         raise ValueError(
@@ -100,7 +108,12 @@ class CommitteeList(Bucketing):
     :func:`read_membership`). At each review the members are the securities added and not
     since removed by the rank date; members no longer listed drop out."""
 
-    file: str = attrs.field(metadata={"help": "CSV with date, security_id, action (add/remove)"})
+    file: str = attrs.field(
+        metadata={
+            "help": "CSV with date, security_id, action (add/remove), relative to the definition",
+            "path": True,
+        }
+    )
     name: str = attrs.field(default="members", metadata={"help": "bucket name"})
 
     def __attrs_post_init__(self) -> None:
@@ -220,7 +233,10 @@ class CommitteeSelection(Bucketing):
     )
     overrides: str | None = attrs.field(
         default=None,
-        metadata={"help": "CSV of committee decisions: date, security_id, action (add/remove), index"},
+        metadata={
+            "help": "CSV of committee decisions: date, security_id, action (add/remove), index; relative to the definition",
+            "path": True,
+        },
     )
 
     def __attrs_post_init__(self) -> None:
@@ -434,7 +450,12 @@ class OnMembershipChange(Schedule):
     """A review on each date of a committee membership file (see ``committee-list``):
     ranked, announced and effective on that session."""
 
-    file: str = attrs.field(metadata={"help": "CSV with date, security_id, action (add/remove)"})
+    file: str = attrs.field(
+        metadata={
+            "help": "CSV with date, security_id, action (add/remove), relative to the definition",
+            "path": True,
+        }
+    )
 
     def __attrs_post_init__(self) -> None:
         read_membership(self.file)

@@ -23,12 +23,12 @@ class _Lagged(Schedule):
 
     rank_lag_sessions: int = attrs.field(
         default=5,
-        validator=attrs.validators.ge(0),
-        metadata={"help": "sessions between the rank date and the effective date"},
+        validator=[attrs.validators.ge(0), attrs.validators.le(500)],
+        metadata={"help": "sessions between the rank date and the effective date (at most 500)"},
     )
     announce_lag_sessions: int = attrs.field(
         default=3,
-        validator=attrs.validators.ge(0),
+        validator=[attrs.validators.ge(0), attrs.validators.le(500)],
         metadata={"help": "sessions between the announcement and the effective date (<= rank_lag_sessions)"},
     )
 

@@ -124,15 +124,16 @@ def test_bad_input_names_date_and_security() -> None:
     carried = calculate(members(m, {0: {"A": 0.5, "B": 0.5}}), m)
     assert carried.stale.to_dict("records") == [{"date": pd.Timestamp("2024-01-03"), "security_id": "B"}]
     assert carried.levels["price_return"].tolist() == pytest.approx([1000.0] * 3)
-    m = market(
-        {"A": [10.0, 10.0, None], "B": [10.0] * 3},
-        actions=[(1, "A", "stock-acquisition", {"ratio": 1.0, "acquirer_id": "ZZZ"})],
-    )
+    # An acquirer missing from the data is refused when the market loads (issue 18), not
+    # only when a member's acquisition is calculated.
     with pytest.raises(
         DataError,
-        match=r"stock acquisition of A on 2024-01-03 names acquirer 'ZZZ', which is not in the data",
+        match=r"acquirer_id 'ZZZ' \(the acquirer of A\) is not in securities at corporate_actions.parquet row 1",
     ):
-        calculate(members(m, {0: {"A": 0.5, "B": 0.5}}), m)
+        market(
+            {"A": [10.0, 10.0, None], "B": [10.0] * 3},
+            actions=[(1, "A", "stock-acquisition", {"ratio": 1.0, "acquirer_id": "ZZZ"})],
+        )
 
 
 @settings(max_examples=60, deadline=None)

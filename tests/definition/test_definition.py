@@ -220,7 +220,7 @@ def test_unknown_and_missing_keys_with_component_problems(plugins: Plugins) -> N
     }
     lines = problems(raw, plugins)
     assert "required key missing at $.index.schedule" in lines
-    assert "unknown key schedul at $.index" in lines
+    assert "unknown key schedul (did you mean 'schedule'?) at $.index" in lines
     assert (
         "no bucketing named 'al' at $.index.bucketing.use — did you mean 'all'? Available: all, committee-list, committee-selection, count-tiers, cumulative-bands, top-with-buffer (indexsmith 0.1.0)"
         in lines

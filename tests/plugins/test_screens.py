@@ -65,7 +65,8 @@ def with_earnings(quarterly: dict[str, list[float]]) -> Market:
     ends = pd.to_datetime(["2023-03-31", "2023-06-30", "2023-09-30", "2023-12-31"])
     for sid, values in quarterly.items():
         for end, value in zip(ends[-len(values) :], values, strict=True):
-            rows.append((sid, end, end - pd.Timedelta(days=60), value * 1e6, 1e8, 1e9))
+            # Available the day after the period ends (never before it: that is a look-ahead).
+            rows.append((sid, end, end + pd.Timedelta(days=1), value * 1e6, 1e8, 1e9))
     frames["fundamentals"] = pd.DataFrame(
         rows, columns=["security_id", "period_end", "available_date", "net_income", "book_equity", "sales"]
     )

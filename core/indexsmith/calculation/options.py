@@ -12,8 +12,11 @@ from typing import Any
 import attrs
 
 
-def _ge0(help: str, default: float = 0.0) -> Any:
-    return attrs.field(default=default, validator=attrs.validators.ge(0), metadata={"help": help})
+def _ge0(help: str, default: float = 0.0, most: float | None = None) -> Any:
+    validators: list[Any] = [attrs.validators.ge(0)]
+    if most is not None:
+        validators.append(attrs.validators.le(most))
+    return attrs.field(default=default, validator=validators, metadata={"help": help})
 
 
 @attrs.frozen(kw_only=True)
@@ -100,8 +103,11 @@ class CalculationOptions:
     bankruptcy_at_zero: bool = attrs.field(
         default=False, metadata={"help": "remove members delisted for bankruptcy at price 0"}
     )
-    cost_bps: float = _ge0("trading cost per side, basis points of value traded")
-    impact_bps: float = _ge0("market impact in bps at 100% participation in average daily dollar volume")
+    cost_bps: float = _ge0("trading cost per side, basis points of value traded (at most 10000)", most=10_000)
+    impact_bps: float = _ge0(
+        "market impact in bps at 100% participation in average daily dollar volume (at most 10000)",
+        most=10_000,
+    )
     aum: float = attrs.field(
         default=1e9,
         validator=attrs.validators.gt(0),
@@ -110,7 +116,9 @@ class CalculationOptions:
     adv_sessions: int = attrs.field(
         default=20, validator=attrs.validators.gt(0), metadata={"help": "sessions of average dollar volume"}
     )
-    fee: float = _ge0("annual fee (expense ratio) accrued daily in net_of_costs, e.g. 0.0009")
+    fee: float = _ge0(
+        "annual fee (expense ratio) accrued daily in net_of_costs, e.g. 0.0009 (at most 1)", most=1
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.reference_price == "sessions-before" and self.reference_sessions < 1:

@@ -8,12 +8,15 @@ Errors caused by input print one line per problem on stderr and exit with status
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -28,6 +31,7 @@ class Main(click.Group):
     """Turns :class:`IndexsmithError` into one line per problem on stderr."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        previous = _on_sigterm()
         try:
             return super().invoke(ctx)
         except IndexsmithError as exc:
@@ -36,6 +40,21 @@ class Main(click.Group):
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             ctx.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _on_sigterm() -> Any:
+    """Handle SIGTERM as SIGINT (temporary folders and locks are cleaned up on the way out);
+    returns the previous handler, or None where signals cannot be set (not the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _terminated)
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,6 +94,25 @@ def progress_bar(description: str) -> Iterator[Any]:
             progress.update(task, completed=done, total=total, label=label)
 
         yield update
+
+
+def allow_path_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--allow-path``: a folder outside the definition's own whose files it may read."""
+    return click.option(
+        "--allow-path",
+        "allow_path",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="A folder outside the definition's own that its file params may name (repeatable).",
+    )(command)
+
+
+def load_definition(definition: str, manager: Any, allow: Iterable[str] = ()) -> Any:
+    """The resolved definition, its file params allowed below its folder and ``allow``."""
+    from indexsmith.definition.resolve import allow_paths, load
+
+    with allow_paths(allow):
+        return load(definition, manager)
 
 
 DATA_HELP = (
@@ -134,7 +172,7 @@ def open_market(
     if data and demo:
         raise DataError([Problem("--data and --demo are alternatives", hint="pass one of them")])
     if demo:
-        return demo_market(demo, progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
+        return demo_market(demo, progress=lambda msg: stderr.print(f"[dim]{escape(msg)}[/dim]"))
     if not data:
         raise DataError(
             [
@@ -159,14 +197,16 @@ def print_comparison(table: Any, title: str) -> None:
     headers, rows = terminal_rows(table)
     base = f"; beta and TE (tracking error) to {table.benchmark}" if table.benchmark else ""
     out = Table(
-        title=title,
-        caption="total returns; 5y/yr annualised; DD = drawdown; 2020 mo = months from the 2020 peak back "
-        "to it; P/E of members with positive earnings; loss wt = weight of loss-makers; turnover one-way"
-        f"{base}",
+        title=escape(title),
+        caption=escape(
+            "total returns; 5y/yr annualised; DD = drawdown; 2020 mo = months from the 2020 peak back "
+            "to it; P/E of members with positive earnings; loss wt = weight of loss-makers; turnover one-way"
+            f"{base}"
+        ),
     )
     for i, header in enumerate(headers):
-        out.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
-    for row in rows:
-        out.add_row(*row)
+        out.add_column(escape(header), justify="left" if i == 0 else "right", no_wrap=True)
+    for row in rows:  # ids are the user's text, not console markup
+        out.add_row(*(escape(str(cell)) for cell in row))
     # Piped or logged output is not cut to 80 columns.
     (stdout if stdout.is_terminal else Console(highlight=False, width=160)).print(out)

@@ -6,17 +6,26 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
-from indexsmith.cli.app import cli, data_options, open_market, plugins_manager, progress_bar, stderr
+from indexsmith.cli.app import (
+    allow_path_option,
+    cli,
+    data_options,
+    load_definition,
+    open_market,
+    plugins_manager,
+    progress_bar,
+    stderr,
+)
 
 
 @cli.command()
 @click.argument("definition")
-def validate(definition: str) -> None:
+@allow_path_option
+def validate(definition: str, allow_path: tuple[str, ...]) -> None:
     """Check a definition file (or preset id) without reading any market data."""
-    from indexsmith.definition.resolve import load
-
-    methodology = load(definition, plugins_manager())
+    methodology = load_definition(definition, plugins_manager(), allow_path)
     d = methodology.definition
     names = ", ".join(
         f"{i.spec.id} ({'+'.join(i.buckets)}, {i.weighting.entry.name}{', ' + i.capping.entry.name if i.capping else ''})"
@@ -38,6 +47,7 @@ def validate(definition: str) -> None:
     help="First effective date (default: the definition's, else the data's).",
 )
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last effective date.")
+@allow_path_option
 def build(
     definition: str,
     data: str | None,
@@ -47,25 +57,32 @@ def build(
     overwrite: bool,
     start: Any,
     end: Any,
+    allow_path: tuple[str, ...],
 ) -> None:
     """Build DEFINITION (a file or a preset id) on market data and write the results."""
-    from indexsmith.definition.resolve import load
-    from indexsmith.io import atomic_directory
+    from indexsmith.io import atomic_directory, output_lock, remove_stale
     from indexsmith.pipeline import build as build_index
+    from indexsmith.pipeline import split_source
 
-    atomic_directory(Path(out), overwrite=overwrite)  # refuse a non-empty --out before any work
-    manager = plugins_manager()
-    methodology = load(definition, manager)
-    market = open_market(data, demo, methodology.definition, data_params, manager)
-    with progress_bar(f"building {methodology.definition.id}") as progress:
-        result = build_index(
-            methodology,
-            market,
-            start=start.date() if start else None,
-            end=end.date() if end else None,
-            progress=progress,
-        )
-    result.write(out, overwrite=overwrite)
+    # Refuse a bad --out before any work: not empty and not indexsmith's, below a file, or
+    # holding the market data; then hold the lock until the results are in place.
+    protect = [split_source(data)[1]] if data else []
+    atomic_directory(Path(out), overwrite=overwrite, protect=protect)
+    with output_lock(Path(out)):
+        for path in remove_stale(Path(out)):
+            stderr.print(f"note: removed {path}, left by an interrupted build", markup=False)
+        manager = plugins_manager()
+        methodology = load_definition(definition, manager, allow_path)
+        market = open_market(data, demo, methodology.definition, data_params, manager)
+        with progress_bar(f"building {escape(methodology.definition.id)}") as progress:
+            result = build_index(
+                methodology,
+                market,
+                start=start.date() if start else None,
+                end=end.date() if end else None,
+                progress=progress,
+            )
+        result.write(out, overwrite=overwrite)
     for index in result:
         counts = index.constituents.groupby("effective_date").size()
         click.echo(

@@ -20,7 +20,14 @@ from indexsmith.cli.app import cli, print_comparison, stderr
     metavar="LABEL=START..END",
     help="Another crisis window to report (repeatable), e.g. 'tariffs 2025=2025-02-19..2025-06-30'.",
 )
-def compare(results: tuple[str, ...], fmt: str, benchmark: str | None, crises: tuple[str, ...]) -> None:
+@click.option(
+    "--accept-modified",
+    is_flag=True,
+    help="Use result folders whose files changed after the build (a warning instead of an error).",
+)
+def compare(
+    results: tuple[str, ...], fmt: str, benchmark: str | None, crises: tuple[str, ...], accept_modified: bool
+) -> None:
     """Compare built indices side by side: RESULTS are folders written by 'build' (a
     family folder stands for each of its indices). Statistics use the dates all share;
     the terminal shows the main ones, csv and json all of them (docs/analytics.md)."""
@@ -29,9 +36,10 @@ def compare(results: tuple[str, ...], fmt: str, benchmark: str | None, crises: t
     from indexsmith.results.store import read_results
 
     windows = (*CRISES, *(parse_crisis(c) for c in crises))
-    table, note = summary(read_results(list(results)), benchmark=benchmark, crises=windows)
+    loaded = read_results(list(results), accept_modified=accept_modified, warn=_warn)
+    table, note = summary(loaded, benchmark=benchmark, crises=windows)
     if note:
-        stderr.print(f"note: {note}")
+        stderr.print(f"note: {note}", markup=False)
     if fmt == "csv":
         click.echo(records(table).to_csv(), nl=False)
         return
@@ -46,13 +54,36 @@ def compare(results: tuple[str, ...], fmt: str, benchmark: str | None, crises: t
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
 @click.option("--title", default="Index factsheet", show_default=True)
 @click.option("--benchmark", default=None, help="Index the relative figures use (default: the first).")
-def report(results: tuple[str, ...], out: str, title: str, benchmark: str | None) -> None:
+@click.option(
+    "--accept-modified",
+    is_flag=True,
+    help="Use result folders whose files changed after the build (a warning instead of an error).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
+def report(
+    results: tuple[str, ...],
+    out: str,
+    title: str,
+    benchmark: str | None,
+    accept_modified: bool,
+    overwrite: bool,
+) -> None:
     """Write a self-contained HTML factsheet for built indices: a page per index (key
     facts, returns, risk, holdings, sectors, size) and the comparison pages; prints to
     PDF one page per section."""
+    from pathlib import Path
+
+    from indexsmith.errors import OutputError
     from indexsmith.reporting.factsheet import write
     from indexsmith.results.store import read_results
 
-    loaded = read_results(list(results))
+    if Path(out).is_file() and not overwrite:
+        raise OutputError(f"{out} exists — pass --overwrite to replace it, or choose another --out")
+
+    loaded = read_results(list(results), accept_modified=accept_modified, warn=_warn)
     path = write(loaded, out, title, benchmark)
     click.echo(f"factsheet for {len(loaded)} indices -> {path}")
+
+
+def _warn(message: str) -> None:
+    stderr.print(f"warning: {message}", markup=False)

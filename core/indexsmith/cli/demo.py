@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from indexsmith.cli.app import cli, print_comparison, progress_bar, stderr, stdout
 
@@ -32,10 +33,10 @@ def demo(out: str, size: str) -> None:
             if bar:
                 bar(done[0], families, "building presets")
 
-        results = showcase.run(size, out, lambda msg: stderr.print(f"[dim]{msg}[/dim]"), step)
+        results = showcase.run(size, out, lambda msg: stderr.print(f"[dim]{escape(msg)}[/dim]"), step)
     table, note = summary(results, benchmark=showcase.BENCHMARK[size])
     if note:
-        stderr.print(f"note: {note}")
+        stderr.print(f"note: {note}", markup=False)
     print_comparison(table, f"Headline indices on the {size} demo market")
     stdout.print(
         f"results in {out}/ (one folder per index); every statistic: indexsmith compare {out} --format csv; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from indexsmith.cli.app import cli, plugins_manager, stderr, stdout
@@ -51,7 +52,7 @@ def market_calibration(size: str, dates: tuple[str, ...]) -> None:
     from indexsmith.demo.calibration import HISTORY_TARGETS, HISTORY_UNITS, history_calibration
     from indexsmith.units import display
 
-    market_data = demo.demo_market(size, progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
+    market_data = demo.demo_market(size, progress=lambda msg: stderr.print(f"[dim]{escape(msg)}[/dim]"))
     dates = dates or demo.CALIBRATION_DATES
     figures = {d: demo.calibration(market_data, d) for d in dates}
     table = Table(title=f"{size} demo market calibration: the cross-section")
@@ -124,9 +125,9 @@ def market_import(
     from indexsmith.data.market import Market
     from indexsmith.data.sources import write_tables
     from indexsmith.io import atomic_directory
-    from indexsmith.pipeline import market_source
+    from indexsmith.pipeline import market_source, split_source
 
-    target = atomic_directory(Path(out), overwrite=overwrite)
+    target = atomic_directory(Path(out), overwrite=overwrite, protect=[split_source(data)[1]])
     source, location, label = market_source(
         data, plugins=plugins_manager(), params=source_params(data_params)
     )

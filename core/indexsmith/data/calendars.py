@@ -57,6 +57,11 @@ class TradingCalendar:
     def offset(self, session: pd.Timestamp, n: int) -> pd.Timestamp:
         """The session ``n`` sessions after (``n > 0``) or before ``session``."""
         i = int(np.searchsorted(self._session_values, np.datetime64(session.date(), "D")))
+        if not 0 <= i + n < len(self.sessions):  # never wrap round through a negative index
+            raise ValueError(
+                f"{abs(n)} sessions {'after' if n > 0 else 'before'} {session:%Y-%m-%d} is outside the {self.code} "
+                f"calendar ({self.sessions[0]:%Y-%m-%d}..{self.sessions[-1]:%Y-%m-%d})"
+            )
         return self.sessions[i + n]
 
     def between(self, start: dt.date, end: dt.date) -> pd.DatetimeIndex:

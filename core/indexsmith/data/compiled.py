@@ -37,7 +37,7 @@ def layout_hash() -> str:
 
 def save_compiled(market: Market, directory: Path) -> Path:
     """Write ``market`` (with its fingerprint) as a compiled folder, atomically."""
-    with atomic_directory(directory, overwrite=True) as tmp:
+    with atomic_directory(directory, overwrite=True, owned=True) as tmp:
         for name in PANEL_ARRAYS:
             np.save(tmp / f"daily.{name}.npy", np.ascontiguousarray(getattr(market.daily, name)))
         for table, arrays in (("shares", market.shares), ("fundamentals", market.fundamentals)):

@@ -91,14 +91,47 @@ class MarketSource(Component):
         )
 
 
+def read_file(path: Path) -> pd.DataFrame:
+    """A Parquet or CSV (UTF-8, a BOM allowed) file as a frame; a file that cannot be read
+    is a :class:`DataError` naming it (never a parser's traceback)."""
+    if not path.is_file():
+        raise DataError([Problem(f"{path} is not a file", hint="a table is a .parquet or .csv file")])
+    if path.stat().st_size == 0:
+        raise DataError(
+            [
+                Problem(
+                    f"{path} is empty (0 bytes)",
+                    hint="write the table, at least its header line, or remove the file",
+                )
+            ]
+        )
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            [
+                Problem(
+                    f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+                    hint="save it as UTF-8 (from Latin-1 or UTF-16: iconv -f LATIN1 -t UTF-8, or 'Save as CSV UTF-8')",
+                )
+            ]
+        ) from None
+    except Exception as exc:  # pyarrow's ArrowInvalid/OSError, pandas' ParserError/EmptyDataError
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        kind = "Parquet" if path.suffix.lower() == ".parquet" else "CSV"
+        raise DataError(
+            [Problem(f"{path} cannot be read as {kind} ({reason})", hint="write it again, or remove it")]
+        ) from None
+
+
 def read_table(directory: Path, table: str) -> tuple[pd.DataFrame | None, str]:
     """Read ``<table>.parquet`` or ``<table>.csv`` from a directory (Parquet first)."""
     for suffix in (".parquet", ".csv"):
         path = directory / f"{table}{suffix}"
         if path.exists():
-            if suffix == ".parquet":
-                return pd.read_parquet(path), path.name
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]), path.name
+            return read_file(path), path.name
     return None, f"{table}.parquet"
 
 
@@ -236,10 +269,7 @@ class VendorFiles:
                     f"the {self.source} source reads {stem}.csv (or .parquet) with columns {', '.join(columns)}",
                 )
             return None
-        if path.suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        frame = read_file(path)
         frame.attrs["file"] = path.name
         by_lower = {str(c).strip().lower(): c for c in frame.columns}
         rename = {}

@@ -7,6 +7,7 @@ It decides what data is acceptable; it does not build the in-memory market (that
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import functools
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +19,7 @@ import pandas as pd
 
 from indexsmith.data.calendars import TradingCalendar
 from indexsmith.data.panel import panel_key
+from indexsmith.data.rules import check_rules
 from indexsmith.data.schema import MAX_PROBLEMS, REQUIRED_TABLES, SCHEMA, VOCABULARY
 from indexsmith.errors import DataError, Problem
 
@@ -100,11 +102,23 @@ def _coerce(frame: pd.DataFrame, table: str, file: str, problems: _Problems) -> 
         elif column.dtype == "date":
             if pd.api.types.is_datetime64_any_dtype(raw):
                 values = raw.astype("datetime64[ns]")
+            elif pd.api.types.is_numeric_dtype(raw):  # 20240102 or an epoch: not read as a date
+                values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
             else:
-                values = pd.to_datetime(raw, errors="coerce", format="%Y-%m-%d")
-                retry = values.isna() & raw.notna()
-                if retry.any():
-                    values[retry] = pd.to_datetime(raw[retry], errors="coerce", format="mixed")
+                dates = raw
+                if pd.api.types.infer_dtype(raw, skipna=True) not in ("string", "empty", "datetime", "date"):
+                    # Mixed objects (a frame from Python): a number among them is not a date.
+                    dated = raw.map(lambda v: isinstance(v, (str, dt.date, np.datetime64))).to_numpy(
+                        dtype=bool
+                    )
+                    dates = raw.where(dated, None)
+                values = pd.to_datetime(dates, errors="coerce", format="%Y-%m-%d")
+                retry = values.isna() & dates.notna()
+                if retry.any():  # ISO 8601 only (a time of day, a T): never month-first
+                    text = dates[retry].astype(str)
+                    values[retry] = pd.to_datetime(
+                        text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}")), errors="coerce", format="ISO8601"
+                    )
                 values = values.astype("datetime64[ns]")
             bad = values.isna().to_numpy() & raw.notna().to_numpy()
             label = "a date (YYYY-MM-DD)"
@@ -291,6 +305,7 @@ def validate_frames(
     )
 
     _check_amounts(tables, names, codes, session_of, problems)
+    check_rules(tables, names, codes, ids, problems)
 
     delisted = sec["delisting_date"].to_numpy()
     if len(prices) and not np.isnat(delisted).all():

@@ -84,6 +84,20 @@ class MarketView:
             & ~(sec["delisting_date"] < self.as_of).to_numpy()
         )
         visible = sec[listed].copy()
+        # The ticker in force: securities hold the ticker at listing, ticker-change actions
+        # the later ones (in force from their date).
+        renamed = market.memo("ticker_changes", lambda: ticker_changes(market.corporate_actions))
+        if len(renamed):
+            known = (
+                renamed[renamed["date"] <= self.as_of]
+                .groupby("security_id", observed=True)["new_ticker"]
+                .last()
+            )
+            if len(known):
+                ids = visible["security_id"].astype(object)
+                visible["ticker"] = ids.map(known).where(
+                    ids.isin(known.index), visible["ticker"].astype(object)
+                )
         # A future delisting date is not known yet.
         visible["delisting_date"] = visible["delisting_date"].where(visible["delisting_date"] <= self.as_of)
         self.securities = visible.set_index("security_id")
@@ -353,3 +367,28 @@ class MarketView:
 def _cut(table: dict[str, np.ndarray], cutoff: np.datetime64) -> dict[str, np.ndarray]:
     keep = table["date"] <= cutoff
     return {key: values[keep] for key, values in table.items()}
+
+
+def tickers_on(market: Market, date: pd.Timestamp) -> pd.Series:
+    """Each security's ticker in force on ``date`` (its listing ticker, or the latest
+    ticker-change dated on or before ``date``), by security_id."""
+    tickers = market.securities.set_index("security_id")["ticker"].astype(object)
+    renamed = market.memo("ticker_changes", lambda: ticker_changes(market.corporate_actions))
+    known = renamed[renamed["date"] <= date].groupby("security_id", observed=True)["new_ticker"].last()
+    known = known[known.index.isin(tickers.index)]
+    if len(known):
+        tickers = tickers.copy()
+        tickers.loc[known.index] = known.to_numpy()
+    return tickers
+
+
+def ticker_changes(actions: pd.DataFrame) -> pd.DataFrame:
+    """The ticker-change actions with a new ticker, in date order."""
+    changes = actions[
+        (actions["action"] == "ticker-change").to_numpy() & actions["new_ticker"].notna().to_numpy()
+    ]
+    return (
+        changes[["date", "security_id", "new_ticker"]]
+        .astype({"security_id": object})
+        .sort_values("date", kind="stable")
+    )

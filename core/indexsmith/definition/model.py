@@ -12,11 +12,18 @@ definition with every component looked up and instantiated (see
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import math
+import os
+import re
 import typing
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
+from cattrs.gen import make_dict_structure_fn, override
 
 from indexsmith.calculation.options import CalculationOptions, MaintenanceOptions
 from indexsmith.components import Component
@@ -37,6 +44,20 @@ def _vocabulary_columns(_: Any, __: Any, value: dict[str, list[str]]) -> None:
         raise ValueError(
             f"vocabulary has column(s) {', '.join(unknown)}; a definition may declare {', '.join(VOCABULARY)}"
         )
+
+
+#: An index or family id: it names the index's results folder, so it is a safe slug.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _safe_id(_: Any, attribute: Any, value: str) -> None:
+    if isinstance(value, str) and ID_PATTERN.fullmatch(value) and ".." not in value:
+        return
+    shown = value if len(value) <= 40 else value[:40] + "..."
+    raise ValueError(
+        f"id {shown!r} is not a safe name: use 1-100 letters, digits, '.', '_' or '-', starting with a letter "
+        "or digit (it names the results folder)"
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -63,7 +84,7 @@ class ScreenUse(Use):
 class IndexSpec:
     """One index of a family: the buckets it holds and how it is weighted."""
 
-    id: str
+    id: str = attrs.field(validator=_safe_id)
     name: str = ""
     buckets: list[str] | None = None
     weighting: Use
@@ -75,7 +96,7 @@ class IndexSpec:
 class _Shared:
     """What the indices of a family share: identity, dates and the first four stages."""
 
-    id: str
+    id: str = attrs.field(validator=_safe_id)
     name: str = ""
     description: str = ""
     calendar: str = "XNYS"
@@ -170,6 +191,9 @@ class Methodology:
     replacement: Resolved
     maintenance: MaintenanceOptions = attrs.field(factory=MaintenanceOptions)
     source: str | None = None
+    #: The folder relative file params were read from (recorded relative to it, so a
+    #: build's run.json does not depend on where the definition lies).
+    base: str | None = None
 
     def components(self) -> list[Resolved]:
         out = [self.schedule, *self.screens, self.ranking, self.bucketing, self.replacement]
@@ -183,7 +207,18 @@ class Methodology:
         """The definition with every param filled in (defaults included), as plain data."""
 
         def stage(resolved: Resolved) -> dict[str, Any]:
-            out: dict[str, Any] = {"use": resolved.entry.name, "params": component_params(resolved.component)}
+            params = component_params(resolved.component)
+            for field in attrs.fields(type(resolved.component)):  # type: ignore[arg-type]
+                value = params.get(field.alias or field.name)
+                inside = (
+                    field.metadata.get("path")
+                    and self.base
+                    and isinstance(value, str)
+                    and os.path.commonpath([self.base, os.path.abspath(value)]) == self.base
+                )
+                if inside:
+                    params[field.alias or field.name] = os.path.relpath(str(value), str(self.base))
+            out: dict[str, Any] = {"use": resolved.entry.name, "params": params}
             if resolved.entry.kind == "screen":
                 out["applies_to"] = resolved.applies_to
             return out
@@ -239,9 +274,11 @@ def component_params(component: Component) -> dict[str, Any]:
 def _strict(kind: type, accept: tuple[type, ...], label: str) -> Any:
     def hook(value: Any, _: Any) -> Any:
         if isinstance(value, bool) and kind is not bool:
-            raise ValueError(f"expected {label}, got {value!r}")
+            raise ValueError(f"expected {label}, got {_short(value)}")
         if not isinstance(value, accept):
-            raise ValueError(f"expected {label}, got {value!r}")
+            raise ValueError(f"expected {label}, got {_short(value)}")
+        if kind is float and not math.isfinite(typing.cast(float, value)):
+            raise ValueError(f"expected a finite number, got {_short(value)}")
         return kind(value)
 
     return hook
@@ -257,7 +294,23 @@ def _date_hook(value: Any, _: Any) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}")
+    raise ValueError(f"expected a date (YYYY-MM-DD), got {_short(value)}")
+
+
+def _id_hook(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {_short(value)}")
+    _safe_id(None, None, value)
+    return value
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: an error quotes a prefix, never a whole value."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def make_converter() -> cattrs.Converter:
@@ -273,10 +326,45 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(bool, _strict(bool, (bool,), "true or false"))
     converter.register_structure_hook(dt.date, _date_hook)
     converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+    converter.register_structure_hook_factory(_is_list, lambda type_, conv: _strict_list(type_, conv))
     return converter
 
 
+def _is_list(type_: Any) -> bool:
+    args = typing.get_args(type_)
+    return typing.get_origin(type_) is list or (
+        typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+    )
+
+
+def _strict_list(type_: Any, converter: cattrs.Converter) -> Any:
+    """Lists are lists: ``buckets = "top"`` is not the list ``["t", "o", "p"]``."""
+    if typing.get_origin(type_) is list:
+        inner = list_structure_factory(type_, converter)
+    else:
+        inner = homogenous_tuple_structure_factory(type_, converter)
+
+    def hook(value: Any, _: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"expected a list, got {_short(value)}")
+        return inner(value, type_)
+
+    return hook
+
+
 CONVERTER = make_converter()
+# Ids are checked as their field is structured, so an error names ``$.index.id``.
+for _cls in (IndexSpec, IndexDefinition, RawFamily, FamilyDefinition):
+    CONVERTER.register_structure_hook(
+        _cls,
+        make_dict_structure_fn(
+            _cls,
+            CONVERTER,
+            _cattrs_forbid_extra_keys=True,
+            _cattrs_detailed_validation=True,
+            id=override(struct_hook=_id_hook),
+        ),
+    )
 
 
 def structure_problems(exc: Exception, path: str) -> list[Problem]:
@@ -291,8 +379,28 @@ def _format_exception(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, KeyError):
         return "required key missing"
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return f"unknown key{'s' if len(exc.extra_fields) > 1 else ''} {', '.join(sorted(exc.extra_fields))}"
+        extra = sorted(str(k) for k in exc.extra_fields)
+        text = f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(k[:40] for k in extra[:10])}"
+        known = [f.alias or f.name for f in attrs.fields(exc.cl)] if attrs.has(exc.cl) else []
+        if exc.cl is RawFamily:
+            known = [k if k != "indices" else "index" for k in known]
+        close = [difflib.get_close_matches(k, known, n=1) for k in extra[:10]]
+        hints = [
+            f"'{c[0]}'" + (f" for {k}" if len(extra) > 1 else "")
+            for k, c in zip(extra, close, strict=False)
+            if c
+        ]
+        return text + (f" (did you mean {', '.join(hints)}?)" if hints else "")
     if isinstance(exc, ValueError) and exc.args:
         return str(exc.args[0])
+    if typing.get_origin(type_) is Literal:
+        return "expected one of " + ", ".join(repr(a) for a in typing.get_args(type_))
+    if type_ in (Use, ScreenUse) or set(typing.get_args(type_)) in (
+        {Use, type(None)},
+        {ScreenUse, type(None)},
+    ):
+        return 'expected a table such as { use = "name", params = { ... } }'
+    if typing.get_origin(type_) in (dict, Mapping) or type_ is dict:
+        return "expected a table"
     name = getattr(type_, "__name__", None) or str(type_)
     return f"invalid value, expected {name}"

@@ -6,9 +6,12 @@ data is read.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
+import os
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +35,97 @@ from indexsmith.errors import DefinitionError, Problem, ProblemsError, UnknownCo
 from indexsmith.plugin.manager import Plugins
 from indexsmith.plugin.registry import ComponentEntry
 
+#: The folder of the definition file being resolved: a component field marked
+#: ``metadata={"path": True}`` (a membership file, an exclusion list) that holds a relative
+#: path is read relative to it, not to the working directory.
+_BASE: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "indexsmith_definition_base", default=None
+)
+
+
+@contextmanager
+def relative_to(folder: str | Path | None) -> Iterator[None]:
+    """Resolve file params of the definitions loaded inside against ``folder``."""
+    token = _BASE.set(Path(os.path.abspath(folder)) if folder is not None else None)
+    try:
+        yield
+    finally:
+        _BASE.reset(token)
+
+
+#: Folders besides the definition's own that its file params may name (``--allow-path``).
+_ALLOWED: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar(
+    "indexsmith_allowed_paths", default=()
+)
+
+
+@contextmanager
+def allow_paths(folders: Iterable[str | Path]) -> Iterator[None]:
+    """Let the definitions loaded inside name files below ``folders`` too."""
+    token = _ALLOWED.set(tuple(Path(os.path.realpath(Path(f).expanduser())) for f in folders))
+    try:
+        yield
+    finally:
+        _ALLOWED.reset(token)
+
+
+def _resolve_path(field: Any, value: Any) -> Any:
+    """A relative file param against the definition's folder; a file outside that folder
+    (and the ``--allow-path`` folders) is refused, so a definition reads only what its
+    user named."""
+    base = _BASE.get()
+    if not field.metadata.get("path") or base is None or not isinstance(value, str) or not value:
+        return value
+    given = Path(value).expanduser()
+    resolved = given if given.is_absolute() else base / given
+    real = Path(os.path.realpath(resolved))
+    roots = (Path(os.path.realpath(base)), *_ALLOWED.get())
+    if not any(real == root or root in real.parents for root in roots):
+        shown = value if len(value) <= 200 else value[:197] + "..."
+        raise ValueError(
+            f"file {shown!r} is outside the definition's folder {base} — put it beside the definition, "
+            f"or allow its folder with --allow-path {real.parent}"
+        )
+    return str(resolved)
+
+
+def _shared_problems(definition: FamilyDefinition, root: str) -> list[Problem]:
+    """What cannot build whatever the data: dates out of order, an unknown calendar, a
+    family without indices."""
+    import exchange_calendars as xcals
+
+    problems = []
+    if definition.start and definition.end and definition.start > definition.end:
+        problems.append(
+            Problem(
+                f"start {definition.start} is after end {definition.end}",
+                f"{root}.start",
+                "swap them, or leave one out",
+            )
+        )
+    names = xcals.get_calendar_names(include_aliases=True)
+    if definition.calendar not in names:
+        close = difflib.get_close_matches(definition.calendar, names, n=1)
+        problems.append(
+            Problem(
+                f"no exchange calendar named {definition.calendar[:40]!r}",
+                f"{root}.calendar",
+                (f"did you mean '{close[0]}'? " if close else "")
+                + "use an exchange_calendars code such as XNYS, XLON or XTKS",
+            )
+        )
+    if root == "$.family" and not definition.indices:
+        problems.append(
+            Problem("a family needs at least one index", f"{root}.index", "add a [[family.index]] table")
+        )
+    return problems
+
 
 def structure_params(cls: type[Component], params: Any, path: str) -> tuple[Component | None, list[Problem]]:
     """Build a component from its params, reporting every bad param with its path."""
     if not isinstance(params, Mapping):
-        return None, [Problem(f"params must be a table, got {params!r}", path)]
+        shown = repr(params) if len(repr(params)) <= 60 else repr(params)[:57] + "..."
+        return None, [Problem(f"params must be a table, got {shown}", path)]
     attrs_cls = typing.cast(Any, cls)
     attrs.resolve_types(attrs_cls)
     fields = {f.alias or f.name: f for f in attrs.fields(attrs_cls)}
@@ -67,7 +156,10 @@ def structure_params(cls: type[Component], params: Any, path: str) -> tuple[Comp
             except (ValueError, TypeError) as exc:
                 problems.append(Problem(str(exc), f"{path}.{name}", _param_help(field)))
                 continue
-        kwargs[name] = value
+        try:
+            kwargs[name] = _resolve_path(field, value)
+        except ValueError as exc:
+            problems.append(Problem(str(exc), f"{path}.{name}"))
     if problems:
         return None, problems
     try:
@@ -185,6 +277,7 @@ def resolve(
     available_buckets: tuple[str, ...] | None = None
     if bucketing is not None:
         available_buckets = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
+    problems.extend(_shared_problems(definition, root))
     ids_seen: set[str] = set()
     indices = []
     for i, spec in enumerate(definition.indices):
@@ -297,6 +390,7 @@ def resolve(
         replacement=replacement,
         maintenance=typing.cast(MaintenanceOptions, maintenance),
         source=source,
+        base=str(_BASE.get()) if _BASE.get() is not None else None,
     )
 
 
@@ -318,6 +412,13 @@ def load(
         raw, source = dict(spec), None
     else:
         raw, source = read_definition(spec, plugins)
+        if Path(spec).is_file():  # file params are relative to the definition's folder
+            with relative_to(Path(spec).parent):
+                return _load_raw(raw, plugins, source)
+    return _load_raw(raw, plugins, source)
+
+
+def _load_raw(raw: dict[str, Any], plugins: Plugins, source: str | None) -> Methodology:
     definition, problems = parse_definition(raw, source)
     if definition is None:
         problems.extend(_resolve_raw(raw, plugins))

@@ -43,11 +43,17 @@ def cache_dir() -> Path:
 
 
 def export(
-    tables: dict[str, pd.DataFrame], directory: str | Path, *, fmt: str = "parquet", overwrite: bool = True
+    tables: dict[str, pd.DataFrame],
+    directory: str | Path,
+    *,
+    fmt: str = "parquet",
+    overwrite: bool = True,
+    owned: bool = False,
 ) -> Path:
-    """Write tables in the documented format, all at once (temporary folder, then move)."""
+    """Write tables in the documented format, all at once (temporary folder, then move).
+    ``owned`` (the demo caches) replaces the folder without the output marker."""
     directory = Path(directory)
-    with atomic_directory(directory, overwrite=overwrite) as tmp:
+    with atomic_directory(directory, overwrite=overwrite, owned=owned) as tmp:
         for name, frame in tables.items():
             if fmt == "parquet":
                 write_parquet(frame, tmp / f"{name}.parquet")
@@ -68,7 +74,7 @@ def demo_market(
     if not (directory / "prices.parquet").exists():
         if progress:
             progress(f"generating the {size} demo market (seed {seed}) into {directory}")
-        export(generate(size, seed), directory)
+        export(generate(size, seed), directory, owned=True)
     elif progress:
         progress(f"loading the {size} demo market from {directory}")
     # The tables as validated and laid out in memory (with the fingerprint), beside them:

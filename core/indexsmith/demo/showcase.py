@@ -63,8 +63,8 @@ def headline_results(size: str, progress: Progress, step: Callable[[], None] | N
     market_dir = cache_dir() / cache_name(size, DEFAULT_SEED)
     if not (market_dir / "prices.parquet").exists():
         progress(f"generating the {size} demo market into {market_dir}")
-        export(generate(size), market_dir)
-    with atomic_directory(cache, overwrite=True) as tmp:
+        export(generate(size), market_dir, owned=True)
+    with atomic_directory(cache, overwrite=True, owned=True) as tmp:
         jobs = [
             BuildJob(
                 name=family,

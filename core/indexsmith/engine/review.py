@@ -9,6 +9,7 @@ replacements happen when.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ from indexsmith.components import Review
 from indexsmith.data.schema import MAX_PROBLEMS
 from indexsmith.data.view import MarketView
 from indexsmith.definition.model import Methodology, Resolved, ResolvedIndex
-from indexsmith.errors import ComponentError, DataError, IndexsmithError, Problem
+from indexsmith.errors import ComponentError, DataError, DefinitionError, IndexsmithError, Problem
 from indexsmith.frames import BUCKET_COLUMNS, UNIVERSE_COLUMNS, by_security, isin
 
 Progress = Callable[[int, int, str], None]
@@ -393,3 +394,30 @@ def index_members(
     members["weight"] = weights
     members = members.drop(columns=[c for c in members.columns if c.startswith("previous_")])
     return members, new_state
+
+
+def date_range(
+    methodology: Methodology, start: dt.date | None, end: dt.date | None, first: dt.date, last: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The build's first and last dates: the caller's, else the definition's, else the
+    data's; a start after the end says whose dates they were."""
+    d = methodology.definition
+
+    def said(given: dt.date | None, own: dt.date | None, name: str, data: str) -> str:
+        if given is not None:
+            return f"{name} {given}"
+        return f"the definition's {name} {own}" if own is not None else f"the data's {data}"
+
+    lo, hi = start or d.start or first, end or d.end or last
+    if lo > hi:
+        raise DefinitionError(
+            [
+                Problem(
+                    f"{said(start, d.start, 'start', f'first session {first}')} is after "
+                    f"{said(end, d.end, 'end', f'last session {last}')}",
+                    hint=f"choose a start on or before the end (the data covers {first}..{last})",
+                )
+            ],
+            methodology.source,
+        )
+    return lo, hi

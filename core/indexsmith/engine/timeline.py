@@ -28,6 +28,7 @@ from indexsmith.engine.review import (
     ReviewOutput,
     States,
     call,
+    date_range,
     empty_assignment,
     run_review,
 )
@@ -106,10 +107,7 @@ def schedule(
     and those ranked inside the data whose effective date lies past it (pending)."""
     d = methodology.definition
     first, last = market.first_session.date(), market.last_session.date()
-    start = start or d.start or first
-    end = end or d.end or last
-    if start > end:
-        raise DefinitionError([Problem(f"start {start} is after end {end}", "$.start")])
+    start, end = date_range(methodology, start, end, first, last)
     calendar = get_calendar(d.calendar)
     horizon = max(end, (pd.Timestamp(last) + pd.DateOffset(years=1)).date())
     reviews = call(methodology.schedule, "reviews", f"for {start}..{end}", calendar, start, horizon)

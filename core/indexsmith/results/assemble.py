@@ -15,6 +15,7 @@ import pandas as pd
 from indexsmith.calculation.levels import BETWEEN_COLUMNS, Calculation
 from indexsmith.components import Review
 from indexsmith.data.market import Market
+from indexsmith.data.view import tickers_on
 from indexsmith.definition.model import Methodology, ResolvedIndex
 from indexsmith.engine import Event, ReviewOutput, Run, leaving_reasons
 from indexsmith.frames import (
@@ -157,8 +158,11 @@ def _exclusions(reviews: list[ReviewOutput], market: Market) -> pd.DataFrame:
         frame.insert(0, "rank_date", output.review.rank_date)
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
-    tickers = market.securities.set_index("security_id")["ticker"]
-    table["ticker"] = table["security_id"].map(tickers)
+    table["ticker"] = None
+    for rank_date, rows in table.groupby("rank_date", sort=False).groups.items():
+        table.loc[rows, "ticker"] = (
+            table.loc[rows, "security_id"].map(tickers_on(market, rank_date)).to_numpy()
+        )
     table["rank_date"] = pd.to_datetime(table["rank_date"]).astype("datetime64[ns]")
     return _typed(table.sort_values(["rank_date", "security_id"], kind="stable"), EXCLUSION_COLUMNS)
 
@@ -184,7 +188,14 @@ def _index_tables(
     between: dict[str, list[Any]] = {c: [] for c in BETWEEN_COLUMNS}
     moves: dict[str, list[Any]] = {c: [] for c in CHANGE_COLUMNS}
     previous: pd.Index | None = None
-    tickers = market.memo("tickers", lambda: market.securities.set_index("security_id")["ticker"].to_dict())
+    tickers_at: dict[pd.Timestamp, dict[str, str]] = {}
+
+    def tickers(date: pd.Timestamp) -> dict[str, str]:
+        """Tickers in force on ``date`` (ticker changes applied), looked up once per date."""
+        if date not in tickers_at:
+            tickers_at[date] = tickers_on(market, date).to_dict()
+        return tickers_at[date]
+
     departures = _departures(market)
     timeline = sorted(
         [(output.review.effective_date, 1, i) for i, output in enumerate(reviews)]
@@ -223,7 +234,7 @@ def _index_tables(
                     ("effective_date", review.effective_date),
                     ("review", review.kind),
                     ("security_id", sid),
-                    ("ticker", tickers.get(sid)),
+                    ("ticker", tickers(review.rank_date).get(sid)),
                     ("change", change),
                     ("reason", reason),
                 ):
@@ -275,7 +286,9 @@ def _index_tables(
         )
         if previous is not None:
             gone = before[~isin(before, current)]
-            changes.append(_dated(_deletions(gone, tickers, output, assigned, departures), review))
+            changes.append(
+                _dated(_deletions(gone, tickers(review.rank_date), output, assigned, departures), review)
+            )
         # Object strings: the membership tests of every later change skip converting Arrow strings.
         previous = pd.Index(current, dtype=object)
     changes.append(pd.DataFrame(moves))

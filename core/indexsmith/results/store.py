@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from indexsmith.calculation.levels import Calculation
@@ -95,32 +98,58 @@ def result_folders(paths: list[str | Path]) -> list[Path]:
         if (path / "run.json").exists():
             out.append(path)
             continue
-        inner = sorted(p.parent for p in path.rglob("run.json"))  # family folders, demo folders
+        # Family folders, demo folders; not hidden ones (a killed build's temporary folder).
+        inner = sorted(
+            p.parent
+            for p in path.rglob("run.json")
+            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
         if not inner:
             raise OutputError(f"{path} holds no index results (no run.json in it or its sub-folders)")
         out.extend(inner)
     return out
 
 
-def read_result(path: str | Path) -> IndexResult:
-    """An index result folder written by ``indexsmith build`` (levels included)."""
+def read_result(
+    path: str | Path, *, accept_modified: bool = False, warn: Callable[[str], None] | None = None
+) -> IndexResult:
+    """An index result folder written by ``indexsmith build`` (levels included).
+
+    Every output is checked against the SHA-256 that ``run.json`` records for it: a file
+    changed, missing or added after the build is an :class:`OutputError` — or, with
+    ``accept_modified``, a warning passed to ``warn``.
+    """
     path = Path(path)
     for name in REQUIRED_FILES:
-        if not (path / name).exists():
+        if not (path / name).is_file():
             raise OutputError(
                 f"result folder {path} is missing {name} — build it again with 'indexsmith build' (an "
                 "interrupted or older build leaves folders incomplete)"
             )
-    info = json.loads((path / "run.json").read_text(encoding="utf-8"))
+    info = _run_info(path)
+    for problem in _verify(path, info):
+        if not accept_modified:
+            raise OutputError(
+                f"{problem} — build it again, or pass --accept-modified to use the folder as it is"
+            )
+        if warn is not None:
+            warn(f"{problem}; used as it is (--accept-modified)")
     tables = {
-        name.rsplit(".", 1)[0]: pd.read_parquet(path / name)
+        name.rsplit(".", 1)[0]: _read_table(path / name)
         for name in (*REQUIRED_FILES[:2], *OPTIONAL_FILES)
         if (path / name).exists()
     }
+    levels = tables["levels"]
+    if "date" not in levels or "total_return" not in levels or not len(levels):
+        raise OutputError(f"{path / 'levels.parquet'} holds no levels — build the index again")
+    if not np.isfinite(pd.to_numeric(levels["total_return"], errors="coerce")).all():
+        raise OutputError(
+            f"{path / 'levels.parquet'} has levels that are not finite numbers — build the index again"
+        )
     constituents = tables["constituents"]
     empty = pd.DataFrame()
     calculation = Calculation(
-        levels=tables["levels"],
+        levels=levels,
         holdings=constituents[["effective_date", "security_id", "index_shares"]]
         if "index_shares" in constituents
         else empty,
@@ -129,8 +158,9 @@ def read_result(path: str | Path) -> IndexResult:
         events=tables.get("adjustments", empty),
         stale=empty,
     )
+    index_id = info.get("index_id", path.name)
     return IndexResult(
-        info.get("index_id", path.name),
+        index_id if isinstance(index_id, str) else path.name,
         constituents,
         tables.get("changes", empty),
         tables.get("exclusions", empty),
@@ -140,11 +170,58 @@ def read_result(path: str | Path) -> IndexResult:
     )
 
 
-def read_results(paths: list[str | Path]) -> dict[str, IndexResult]:
+def _run_info(path: Path) -> dict[str, Any]:
+    file = path / "run.json"
+    try:
+        info = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = (
+            "not UTF-8"
+            if isinstance(exc, UnicodeDecodeError)
+            else f"not JSON ({exc.msg} at line {exc.lineno})"
+        )
+        raise OutputError(f"{file} is damaged ({reason}) — build the index again") from None
+    if not isinstance(info, dict) or not isinstance(info.get("outputs"), dict):
+        raise OutputError(f"{file} is not the record of a build (no 'outputs' table) — build the index again")
+    return info
+
+
+def _verify(path: Path, info: dict[str, Any]) -> list[str]:
+    """What differs from the SHA-256 of each output recorded in run.json."""
+    recorded = info["outputs"]
+    problems = []
+    for name, digest in sorted(recorded.items()):
+        file = path / str(name)
+        if not file.is_file():
+            problems.append(f"{name} is listed in {path / 'run.json'} but missing from {path}")
+        elif digest != "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest():
+            problems.append(
+                f"{file} does not match the SHA-256 recorded in run.json (it was changed after the build)"
+            )
+    for file in sorted(path.glob("*.parquet")):
+        if file.name not in recorded:
+            problems.append(
+                f"{file} is not one of the outputs run.json records (it was added after the build)"
+            )
+    return problems
+
+
+def _read_table(file: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(file)
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError... for a damaged file
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise OutputError(f"{file} cannot be read as Parquet ({reason}) — build the index again") from None
+
+
+def read_results(
+    paths: list[str | Path], *, accept_modified: bool = False, warn: Callable[[str], None] | None = None
+) -> dict[str, IndexResult]:
     """Every index result below ``paths`` (see :func:`result_folders`), keyed by index id
-    (by folder where two folders hold the same id), in the order given."""
+    (by folder where two folders hold the same id), in the order given; each verified as
+    :func:`read_result` does."""
     loaded: dict[str, IndexResult] = {}
     for folder in result_folders(paths):
-        result = read_result(folder)
+        result = read_result(folder, accept_modified=accept_modified, warn=warn)
         loaded[result.index_id if result.index_id not in loaded else str(folder)] = result
     return loaded

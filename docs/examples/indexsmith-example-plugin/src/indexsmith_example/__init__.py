@@ -61,7 +61,12 @@ def _read_exclusions(path: str) -> dict[str, str]:
 class ExclusionList(Screen):
     """Remove the securities named in a CSV file (``security_id``, optional ``reason``)."""
 
-    file: str = attrs.field(metadata={"help": "CSV with a security_id column and an optional reason"})
+    file: str = attrs.field(
+        metadata={
+            "help": "CSV with a security_id column and an optional reason (relative to the definition)",
+            "path": True,
+        }
+    )
 
     def __attrs_post_init__(self) -> None:
         _read_exclusions(self.file)  # a missing or malformed file is refused when the definition loads

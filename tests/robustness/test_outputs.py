@@ -108,7 +108,7 @@ def test_readers_skip_a_killed_builds_temporary_folder(built: Path, tmp_path: Pa
     shutil.copytree(built, parent / ".tiny.indexsmith-x.tmp" / "half")
     code, out, err = run("compare", parent, "--format", "csv")
     assert code == 0, err
-    assert out.splitlines()[0] == "statistic,tiny"
+    assert out.splitlines()[0] == "statistic,name,unit,tiny"
 
 
 ID_CASES = {

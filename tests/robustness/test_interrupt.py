@@ -16,6 +16,33 @@ from indexsmith.io import MARKER, atomic_directory
 from tests.robustness.conftest import run
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
+ENV = dict(os.environ, INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD="1")
+
+
+def build_command(definition: Path, market: Path, out: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "indexsmith.cli",
+        "build",
+        str(definition),
+        "--data",
+        str(market),
+        "--out",
+        str(out),
+    ]
+
+
+def start_build(definition: Path, market: Path, out: Path, output: int) -> subprocess.Popen[bytes]:
+    """A build in its own process, returned once the command holds the lock on ``out``
+    (Python's own start-up is not the command's)."""
+    proc = subprocess.Popen(build_command(definition, market, out), stdout=output, stderr=output, env=ENV)
+    deadline = time.monotonic() + 60
+    lock = out.with_name(f".{out.name}.lock")
+    while not lock.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, proc.communicate()  # the command started and holds the lock
+    return proc
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -25,28 +52,7 @@ def test_a_signal_leaves_all_or_nothing(
     signum: int, delay: float, definition: Path, market: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    env = dict(os.environ, INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD="1")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "indexsmith.cli",
-            "build",
-            str(definition),
-            "--data",
-            str(market),
-            "--out",
-            str(out),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    # From when the command holds the lock (Python's own start-up is not the command's).
-    deadline = time.monotonic() + 60
-    while not (tmp_path / ".out.lock").exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert proc.poll() is None, proc.communicate()  # the command started and holds the lock
+    proc = start_build(definition, market, out, subprocess.PIPE)
     time.sleep(delay)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
@@ -86,27 +92,7 @@ def test_the_lock_is_reentrant_and_released(tmp_path: Path) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_after_sigkill_the_next_build_cleans_up(definition: Path, market: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    env = dict(os.environ, INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD="1")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "indexsmith.cli",
-            "build",
-            str(definition),
-            "--data",
-            str(market),
-            "--out",
-            str(out),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while not (tmp_path / ".out.lock").exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert proc.poll() is None  # the command started and holds the lock
+    proc = start_build(definition, market, out, subprocess.DEVNULL)
     proc.kill()
     proc.wait(timeout=30)
     # The killed run may leave its lock (and a temporary folder): readers skip them, the next build takes over.
@@ -118,20 +104,9 @@ def test_after_sigkill_the_next_build_cleans_up(definition: Path, market: Path, 
 def test_two_builds_into_one_new_folder(definition: Path, market: Path, tmp_path: Path) -> None:
     """Exactly one wins; the other fails clearly (the lock, or the folder the first wrote)."""
     out = tmp_path / "out"
-    env = dict(os.environ, INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD="1")
-    command = [
-        sys.executable,
-        "-m",
-        "indexsmith.cli",
-        "build",
-        str(definition),
-        "--data",
-        str(market),
-        "--out",
-        str(out),
-    ]
+    command = build_command(definition, market, out)
     procs = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(2)
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV) for _ in range(2)
     ]
     results = [(p.wait(timeout=120), p.communicate()[1].decode()) for p in procs]
     codes = sorted(code for code, _ in results)

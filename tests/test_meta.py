@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("analytics",),
     ("reporting",),
     ("pipeline",),
+    ("preview",),
     ("cli", "testing", "demo.showcase", "__init__"),
 )
 #: Where a module of the generator may import from: the data layer and below only.

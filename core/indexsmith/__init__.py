@@ -44,6 +44,7 @@ from indexsmith.errors import (
 from indexsmith.hookspecs import Register, RegisterPreset
 from indexsmith.pipeline import build, open_market
 from indexsmith.plugin.manager import DEFAULT_PLUGINS, Plugins, hookimpl
+from indexsmith.preview import BubbleOptions, Preview, preview
 from indexsmith.results.model import BuildResult, IndexResult
 from indexsmith.version import __version__
 
@@ -64,6 +65,7 @@ PUBLIC_MODULES = (
 __all__ = [
     "DEFAULT_PLUGINS",
     "PUBLIC_MODULES",
+    "BubbleOptions",
     "Bucketing",
     "BuildResult",
     "Capping",
@@ -85,6 +87,7 @@ __all__ = [
     "PluginError",
     "Plugins",
     "PointInTimeError",
+    "Preview",
     "Ranking",
     "Register",
     "RegisterPreset",
@@ -104,4 +107,5 @@ __all__ = [
     "load_market",
     "nth_weekday_date",
     "open_market",
+    "preview",
 ]

@@ -164,6 +164,20 @@ class Bucketing(Component):
         ``bucketing-rules`` replacement; the default cannot."""
         raise NotImplementedError(f"{type(self).__name__} does not fill vacancies between reviews")
 
+    def breakpoints(self) -> pd.DataFrame | None:
+        """Optional: this bucketing's fixed breakpoints, for the bubble list of
+        ``indexsmith preview`` — one row per breakpoint with the columns of
+        :data:`~indexsmith.frames.BREAKPOINT_COLUMNS`: ``breakpoint`` (a label), ``above``
+        and ``below`` (the buckets on either side; ``below`` is empty past the last one),
+        ``rank`` (the company rank where ``above`` ends), ``band`` (half-width in points of
+        cumulative cap that keeps incumbents on their side; NaN for none) and
+        ``buffer_rank`` (incumbents of ``above`` ranked up to it may stay; NaN for none).
+        None (the default): no fixed breakpoints, and the preview says what it used instead.
+
+        .. versionadded:: 0.4
+        """
+        return None
+
 
 #: How an index holds its members between reviews: ``weights`` — index shares are set from
 #: the target weights at a reference price and then held (equal, capped and custom

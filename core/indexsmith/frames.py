@@ -73,6 +73,8 @@ CONSTITUENT_COLUMNS = (
     "reason",
     "note",
 )
+#: A bucketing's fixed breakpoints (:meth:`~indexsmith.components.Bucketing.breakpoints`).
+BREAKPOINT_COLUMNS = ("breakpoint", "above", "below", "rank", "band", "buffer_rank")
 #: ``changes.parquet``: additions and deletions with their reasons, at reviews and between
 #: them (``review`` is the kind: a review's, or ``replacement`` / ``deletion``).
 CHANGE_COLUMNS = (

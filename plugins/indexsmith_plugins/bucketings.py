@@ -131,6 +131,25 @@ class CountTiers(Bucketing):
     def bucket_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tiers)
 
+    def breakpoints(self) -> pd.DataFrame:
+        """The end of every tier, with its band."""
+        names = self.bucket_names()
+        edges = np.cumsum([t.count for t in self.tiers])
+        widths = {b.rank: b.width for b in self.bands}
+        below = [*names[1:], ""]
+        return pd.DataFrame(
+            {
+                "breakpoint": [
+                    f"rank {e}: {a} | {b or 'outside'}" for e, a, b in zip(edges, names, below, strict=True)
+                ],
+                "above": list(names),
+                "below": below,
+                "rank": edges.astype(np.int64),
+                "band": [float(widths.get(int(e), np.nan)) for e in edges],
+                "buffer_rank": np.nan,
+            }
+        )
+
     def assign(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
         rank = company_ranks(ranked).to_numpy()
         edges = np.cumsum([t.count for t in self.tiers])
@@ -350,6 +369,19 @@ class TopWithBuffer(Bucketing):
 
     def bucket_names(self) -> tuple[str, ...]:
         return (self.name,)
+
+    def breakpoints(self) -> pd.DataFrame:
+        """Rank ``count``, with the incumbents' buffer to ``buffer_rank``."""
+        return pd.DataFrame(
+            {
+                "breakpoint": [f"rank {self.count}: {self.name} | outside"],
+                "above": [self.name],
+                "below": [""],
+                "rank": np.array([self.count], dtype=np.int64),
+                "band": [np.nan],
+                "buffer_rank": [float(self.buffer_rank)],
+            }
+        )
 
     def assign(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
         companies = ranked.drop_duplicates("company_id")[["company_id"]].reset_index(drop=True)

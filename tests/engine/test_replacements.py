@@ -296,6 +296,12 @@ def test_a_review_past_the_data_is_reported_as_pending(plugins: Plugins) -> None
             "announcement_date": "2024-02-28",
             "effective_date": "2024-02-29",
             "review": "reconstitution",
+            "pro_forma": True,
         }
     ]
     assert result.pending["effective_date"].tolist() == [pd.Timestamp("2024-02-29")]
+    # Decided on its rank date like any review: its pro-forma is the top two, A and B.
+    pro_forma = result["top"].pro_forma
+    assert sorted(pro_forma["security_id"]) == ["A", "B"]
+    assert pro_forma["weight"].sum() == pytest.approx(1.0)
+    assert (pro_forma["rank_date"] == pd.Timestamp("2024-02-22")).all()

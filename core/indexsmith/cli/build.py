@@ -60,6 +60,8 @@ def build(
     allow_path: tuple[str, ...],
 ) -> None:
     """Build DEFINITION (a file or a preset id) on market data and write the results."""
+    import pandas as pd
+
     from indexsmith.io import atomic_directory, output_lock, remove_stale
     from indexsmith.pipeline import build as build_index
     from indexsmith.pipeline import split_source
@@ -91,10 +93,13 @@ def build(
     first = next(iter(result))
     for line in first.run_info.get("warnings", []):
         stderr.print(f"warning: {line}", markup=False)
-    last = market.last_session
-    for row in result.pending.itertuples(index=False):
+    last = market.last_session if end is None else min(market.last_session, pd.Timestamp(end))
+    ends = "the data ends" if last == market.last_session else "the build ends"
+    for i, row in enumerate(result.pending.itertuples(index=False)):
+        proposed = i == 0 and first.pro_forma is not None
         stderr.print(
             f"note: the review ranked {row.rank_date:%Y-%m-%d} takes effect {row.effective_date:%Y-%m-%d}, after "
-            f"the data ends ({last:%Y-%m-%d}): it is pending, not built",
+            f"{ends} ({last:%Y-%m-%d}): "
+            + ("its pro-forma is in pro_forma.parquet" if proposed else "it is pending, not built"),
             markup=False,
         )

@@ -8,8 +8,9 @@ the family's sessions — reviews decided and taking effect, members leaving and
 from __future__ import annotations
 
 from indexsmith.components import Review
+from indexsmith.engine.leaving import leaving_reasons
 from indexsmith.engine.review import Progress, ReviewOutput, facts, rank, run_review
-from indexsmith.engine.timeline import Event, Run, leaving_reasons, run, schedule
+from indexsmith.engine.timeline import Event, Run, run, schedule
 
 __all__ = [
     "Event",

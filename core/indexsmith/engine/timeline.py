@@ -13,6 +13,7 @@ target weights; it does not calculate levels (:mod:`indexsmith.calculation`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import attrs
 import numpy as np
@@ -23,6 +24,7 @@ from indexsmith.components import Review
 from indexsmith.data.calendars import get_calendar
 from indexsmith.data.market import Market
 from indexsmith.definition.model import Methodology
+from indexsmith.engine.leaving import leaving_reasons, spin_off_drops
 from indexsmith.engine.review import (
     Progress,
     ReviewOutput,
@@ -33,7 +35,7 @@ from indexsmith.engine.review import (
     run_review,
 )
 from indexsmith.errors import DefinitionError, Problem
-from indexsmith.frames import UNIVERSE_COLUMNS, isin
+from indexsmith.frames import isin
 
 
 @attrs.frozen
@@ -66,6 +68,30 @@ class Run:
     spin_off_drops: pd.DataFrame
     #: One line per place a replacement policy could not fill.
     warnings: tuple[str, ...] = ()
+    #: The first pending review, decided on its rank date as any review is (and amended for
+    #: members leaving up to the build's last session): its pro-forma membership.
+    pro_forma: ReviewOutput | None = None
+    #: The family's membership in force after the build's last close.
+    state: FamilyState | None = None
+    #: The membership in force after the close of each session asked for (``snapshots``).
+    snapshots: dict[pd.Timestamp, FamilyState | None] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class FamilyState:
+    """A family's membership in force after the close of ``as_of``: the assignment, each
+    index's members (with their target weights and shares), the weighting states carried to
+    the next review, the latest rank date and the candidates replacements are chosen from."""
+
+    as_of: pd.Timestamp
+    assignment: pd.DataFrame
+    #: Each index's member ids (members that left without replacement are gone).
+    members: dict[str, frozenset[str]]
+    #: Each index's members as its latest review or replacement weighted them.
+    constituents: dict[str, pd.DataFrame]
+    states: States
+    previous_rank_date: pd.Timestamp | None
+    eligible: pd.Index | None
 
 
 @attrs.frozen
@@ -104,7 +130,8 @@ def schedule(
     methodology: Methodology, market: Market, start: dt.date | None = None, end: dt.date | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reviews within the definition's (or the given) date range that the data can support,
-    and those ranked inside the data whose effective date lies past it (pending)."""
+    and those ranked by the build's last session whose effective date lies past it (pending:
+    the data, or the build, ends between their rank and effective dates)."""
     d = methodology.definition
     first, last = market.first_session.date(), market.last_session.date()
     start, end = date_range(methodology, start, end, first, last)
@@ -113,12 +140,11 @@ def schedule(
     reviews = call(methodology.schedule, "reviews", f"for {start}..{end}", calendar, start, horizon)
     reviews = contracts.check_reviews(methodology.schedule, reviews)
     ranked_inside = reviews["rank_date"] >= market.first_session
-    effective_inside = reviews["effective_date"] <= min(market.last_session, pd.Timestamp(end))
-    pending = reviews[
-        ranked_inside & ~effective_inside & (reviews["rank_date"] <= market.last_session)
-    ].reset_index(drop=True)
-    if pd.Timestamp(end) < market.last_session:
-        pending = pending.iloc[0:0]
+    stop = min(market.last_session, pd.Timestamp(end))
+    effective_inside = reviews["effective_date"] <= stop
+    pending = reviews[ranked_inside & ~effective_inside & (reviews["rank_date"] <= stop)].reset_index(
+        drop=True
+    )
     reviews = reviews[ranked_inside & effective_inside].reset_index(drop=True)
     if reviews.empty:
         raise DefinitionError(
@@ -141,8 +167,11 @@ def run(
     start: dt.date | None = None,
     end: dt.date | None = None,
     progress: Progress | None = None,
+    snapshots: Sequence[pd.Timestamp] = (),
 ) -> Run:
-    """Run every review of a methodology on a market, with the replacements between them."""
+    """Run every review of a methodology on a market, with the replacements between them.
+    ``snapshots`` are sessions after whose close the membership in force is kept
+    (``Run.snapshots``), e.g. to predict each review from weeks before it."""
     if methodology.definition.calendar != market.calendar.code:
         raise DefinitionError(
             [
@@ -156,6 +185,7 @@ def run(
         )
     reviews, pending = schedule(methodology, market, start, end)
     walk = _Walk(methodology, market, len(reviews), progress)
+    walk.snapshot_at = sorted({walk.session(pd.Timestamp(d)) for d in snapshots})
     for row in reviews.itertuples(index=False):
         review = Review.from_row(row)
         walk.advance(walk.session(review.rank_date) - 1)
@@ -167,10 +197,26 @@ def run(
     stop = end or methodology.definition.end
     if stop is not None:
         last = min(last, int(market.sessions.searchsorted(pd.Timestamp(stop), side="right")) - 1)
+    # The first review ranked by the last session but taking effect after it is decided on
+    # its rank date like any other (its pro-forma), then withdrawn: it is not in force.
+    upcoming = Review.from_row(next(pending.itertuples(index=False))) if len(pending) else None
+    if upcoming is not None and walk.session(upcoming.rank_date) > walk.processed:
+        walk.advance(walk.session(upcoming.rank_date) - 1)
+        walk.decide(upcoming)
     walk.advance(last)
+    proposed = walk.withdraw() if walk.pending is not None else None
     if progress:
         progress(len(reviews), len(reviews), "done")
-    return Run(walk.outputs, walk.events, pending, walk.spin_off_drops(), tuple(walk.warnings))
+    return Run(
+        walk.outputs,
+        walk.events,
+        pending,
+        spin_off_drops(methodology, market, walk.outputs, walk.events),
+        tuple(walk.warnings),
+        proposed,
+        walk.family_state(last),
+        walk.snapshots,
+    )
 
 
 class _Walk:
@@ -202,6 +248,8 @@ class _Walk:
         self.warnings: list[str] = []
         #: Members of the pending review that left before it takes effect (no replacement).
         self.pending_drops: list[str] = []
+        self.snapshot_at: list[int] = []
+        self.snapshots: dict[pd.Timestamp, FamilyState | None] = {}
 
     def session(self, date: pd.Timestamp) -> int:
         return int(self.market.sessions.get_loc(date))
@@ -229,6 +277,32 @@ class _Walk:
         self.pending_state = _State.from_output(self.outputs[-1], self.leaves)
         self.previous_rank_date = view.as_of
 
+    def withdraw(self) -> ReviewOutput:
+        """The pending review as amended up to now, taken out of the reviews in force."""
+        assert self.pending is not None
+        if self.pending_drops:
+            self._drop_from_pending(pd.Index(self.pending_drops))
+            self.pending_drops = []
+        output = self.outputs.pop(self.pending)
+        self.pending = None
+        self.pending_state = None
+        self.pending_input = None
+        return output
+
+    def family_state(self, session: int) -> FamilyState | None:
+        state = self.in_force
+        if state is None:
+            return None
+        return FamilyState(
+            self.market.sessions[session],
+            state.assignment,
+            state.members,
+            state.constituents,
+            state.states,
+            self.previous_rank_date,
+            self.eligible,
+        )
+
     def take_effect(self) -> None:
         if self.pending is None:
             return
@@ -243,7 +317,15 @@ class _Walk:
     # -- members leaving -------------------------------------------------------------------
 
     def advance(self, upto: int) -> None:
-        """Handle every member leaving at a close up to session ``upto``, in date order."""
+        """Handle every member leaving at a close up to session ``upto``, in date order,
+        keeping the membership after each snapshot session on the way."""
+        while self.snapshot_at and self.snapshot_at[0] <= upto:
+            session = self.snapshot_at.pop(0)
+            self._advance(session)
+            self.snapshots[self.market.sessions[session]] = self.family_state(session)
+        self._advance(upto)
+
+    def _advance(self, upto: int) -> None:
         while True:
             states = [state for state in (self.in_force, self.pending_state) if state is not None]
             due = [state.leaves[(state.leaves > self.processed) & (state.leaves <= upto)] for state in states]
@@ -401,94 +483,3 @@ class _Walk:
             exclusions=pd.concat([output.exclusions, amended.exclusions], ignore_index=True),
         )
         self.pending_state = _State.from_output(self.outputs[self.pending], self.leaves)
-
-    # -- spin-offs ---------------------------------------------------------------------------
-
-    def spin_off_drops(self) -> pd.DataFrame:
-        """Spun-off companies of family members to drop at the close of their first session
-        (``maintenance.spin_offs``); the calculation acts only where it holds one."""
-        policy = self.methodology.maintenance.spin_offs
-        columns = {
-            "date": pd.Series(dtype="datetime64[ns]"),
-            "security_id": pd.Series(dtype=object),
-            "reason": pd.Series(dtype=object),
-        }
-        if policy == "keep" or not self.outputs:
-            return pd.DataFrame(columns)
-        market = self.market
-        actions = market.corporate_actions
-        spins = actions[
-            (actions["action"] == "spin-off") & (actions["date"] > self.outputs[0].review.effective_date)
-        ]
-        ever = set()
-        for output in self.outputs:
-            ever.update(output.assignment["security_id"])
-        for event in self.events:
-            for frame in event.added.values():
-                ever.update(frame.index)
-        spins = spins[spins["security_id"].isin(ever) & spins["new_security_id"].notna()]
-        positions = market.security_ids.get_indexer(spins["new_security_id"])
-        rows = []
-        for (_, action), position in zip(spins.iterrows(), positions, strict=True):
-            if position < 0:
-                continue
-            first = int(market.daily.first_session[position])
-            if first < 0:
-                continue
-            child = str(action["new_security_id"])
-            reason = f"spin-off of {action['security_id']}: dropped after its first session"
-            if policy == "drop-if-ineligible":
-                failure = self._ineligible(child, first)
-                if failure is None:
-                    continue
-                reason = f"spin-off of {action['security_id']}: ineligible ({failure}), dropped after its first session"
-            rows.append((market.sessions[first], child, reason))
-        if not rows:
-            return pd.DataFrame(columns)
-        return (
-            pd.DataFrame(rows, columns=list(columns))
-            .sort_values(["date", "security_id"], kind="stable")
-            .reset_index(drop=True)
-        )
-
-    def _ineligible(self, security_id: str, session: int) -> str | None:
-        """The first screen a security fails as a candidate for addition on a session."""
-        view = self.market.view(self.market.sessions[session])
-        if security_id not in view.securities.index:
-            return "not listed"
-        subject = view.securities.loc[[security_id], list(UNIVERSE_COLUMNS)].copy()
-        subject["incumbent"] = False
-        review = Review(view.as_of, view.as_of, view.as_of, "replacement")
-        for screen in self.methodology.screens:
-            if screen.applies_to == "incumbents":
-                continue
-            reasons = contracts.check_reasons(
-                screen, call(screen, "screen", review, view, subject), subject, review
-            )
-            if reasons.notna().any():
-                return f"{screen.entry.name}: {reasons.iloc[0]}"
-        return None
-
-
-def leaving_reasons(market: Market) -> dict[tuple[str, int], str]:
-    """(security_id, session) -> why the security's last close was that session: the
-    corporate action recorded for it on that date (worked out once per market)."""
-    return market.memo("leaving_reasons", lambda: _leaving_reasons(market))
-
-
-def _leaving_reasons(market: Market) -> dict[tuple[str, int], str]:
-    actions = market.corporate_actions
-    actions = actions[actions["action"].isin(["cash-acquisition", "stock-acquisition", "delisting"])]
-    sessions = market.sessions.searchsorted(pd.DatetimeIndex(actions["date"]))
-    out: dict[tuple[str, int], str] = {}
-    for row, session in zip(actions.itertuples(index=False), sessions, strict=True):
-        date = f"{row.date:%Y-%m-%d}"
-        if row.action == "cash-acquisition":
-            cash = f" at ${row.cash:,.2f}" if row.cash == row.cash else ""
-            text = f"cash acquisition{cash}, last close {date}"
-        elif row.action == "stock-acquisition":
-            text = f"stock acquisition by {row.acquirer_id}, last close {date}"
-        else:
-            text = f"delisted ({row.reason or 'no reason given'}), last close {date}"
-        out.setdefault((row.security_id, int(session)), text)
-    return out

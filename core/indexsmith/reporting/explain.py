@@ -10,6 +10,7 @@ import pandas as pd
 from indexsmith import engine
 from indexsmith.data.market import Market
 from indexsmith.definition.model import Methodology
+from indexsmith.engine import ReviewOutput, leaving_reasons, memo
 from indexsmith.errors import DefinitionError, Problem
 from indexsmith.frames import cumulative_share
 from indexsmith.units import money
@@ -42,7 +43,10 @@ def find_security(market: Market, name: str) -> str:
 def explain(methodology: Methodology, market: Market, security: str, when: dt.date) -> list[str]:
     """Lines explaining ``security`` at the review in force on ``when`` (the latest review
     whose effective date is on or before it): screens, rank, cumulative-cap position,
-    bucket and the note of the bucketing, and its weight in each index."""
+    bucket and the note of the bucketing, its weight in each index, and when and why it
+    left the market. The review's decision comes from the engine's cache of decided
+    reviews (:mod:`indexsmith.engine.memo`) when it holds it; else the family is built up
+    to that review once and the decisions are kept."""
     sid = find_security(market, security)
     reviews, _ = engine.schedule(methodology, market)
     inside = reviews[reviews["effective_date"] <= pd.Timestamp(when)]
@@ -57,18 +61,48 @@ def explain(methodology: Methodology, market: Market, security: str, when: dt.da
             ]
         )
     review = inside.iloc[-1]
-    outputs = engine.run(methodology, market, end=review["effective_date"].date()).outputs
-    output = outputs[-1]
-    previous = outputs[-2].assignment if len(outputs) > 1 else None
+    output, previous = decided(methodology, market, review["effective_date"])
+    lines = explain_decision(methodology, market, sid, output, previous)
+    lines.extend(_left_since(market, sid, output.review.effective_date, pd.Timestamp(when)))
+    return lines
+
+
+def decided(
+    methodology: Methodology, market: Market, effective: pd.Timestamp
+) -> tuple[ReviewOutput, pd.DataFrame | None]:
+    """The review effective on ``effective`` and the assignment of the one before it."""
+    where = memo.folder(methodology, market)
+    entries = memo.held(where)
+    i = memo.find(entries, effective)
+    if where is not None and i is not None:
+        output = memo.load(where, entries[i])
+        before = memo.load(where, entries[i - 1]) if i > 0 else None
+        if output is not None and (i == 0 or before is not None):
+            return output, before.assignment if before is not None else None
+    outputs = engine.run(methodology, market, end=effective.date()).outputs
+    memo.store(where, outputs)
+    return outputs[-1], outputs[-2].assignment if len(outputs) > 1 else None
+
+
+def explain_decision(
+    methodology: Methodology,
+    market: Market,
+    sid: str,
+    output: ReviewOutput,
+    previous: pd.DataFrame | None,
+    label: str = "",
+) -> list[str]:
+    """Lines explaining ``sid`` in one decided (or pro-forma) review."""
+    review = output.review
     info = market.securities.set_index("security_id").loc[sid]
     lines = [
-        f"{sid} ({info['ticker']}, {info['name']}) at the review ranked {review['rank_date']:%Y-%m-%d}, "
-        f"effective {review['effective_date']:%Y-%m-%d} ({review.get('kind', 'reconstitution')}) of "
+        f"{sid} ({info['ticker']}, {info['name']}) at the {label + ' ' if label else ''}review ranked "
+        f"{review.rank_date:%Y-%m-%d}, effective {review.effective_date:%Y-%m-%d} ({review.kind}) of "
         f"'{methodology.definition.id}':"
     ]
-    view = market.view(review["rank_date"])
+    view = market.view(review.rank_date)
     if sid not in view.securities.index:
-        lines.append(f"  not listed on the rank date (listed {info['listing_date']:%Y-%m-%d})")
+        lines.append("  " + _not_listed(market, sid, info, review.rank_date))
         return lines
     excluded = output.exclusions[output.exclusions["security_id"] == sid]
     if len(excluded):
@@ -105,3 +139,29 @@ def explain(methodology: Methodology, market: Market, security: str, when: dt.da
         else:
             lines.append(f"  {index_id}: not a member")
     return lines
+
+
+def _not_listed(market: Market, sid: str, info: pd.Series, rank_date: pd.Timestamp) -> str:
+    """Why a security is not in the market on a rank date: not yet listed, or gone."""
+    if info["listing_date"] > rank_date:
+        return f"not listed on the rank date: its first session is {info['listing_date']:%Y-%m-%d}"
+    left = info.get("delisting_date")
+    if left is not None and left == left and left < rank_date:
+        return f"not listed on the rank date: it left the market before it ({_why_left(market, sid, left)})"
+    return f"not listed on the rank date (listed {info['listing_date']:%Y-%m-%d}; no price on or before it)"
+
+
+def _why_left(market: Market, sid: str, last: pd.Timestamp) -> str:
+    session = int(market.sessions.searchsorted(pd.Timestamp(last)))
+    return leaving_reasons(market).get((sid, session), f"delisted, last close {last:%Y-%m-%d}")
+
+
+def _left_since(market: Market, sid: str, effective: pd.Timestamp, when: pd.Timestamp) -> list[str]:
+    """A line when the security left the market after the review took effect, by ``when``."""
+    info = market.securities.set_index("security_id").loc[sid]
+    left = info.get("delisting_date")
+    if left is None or left != left or not (effective < left <= when):
+        return []
+    return [
+        f"  since then: it left the market — {_why_left(market, sid, left)} — and every index at that close"
+    ]

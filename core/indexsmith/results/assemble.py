@@ -63,8 +63,9 @@ def assemble(methodology: Methodology, market: Market, run: Run) -> BuildResult:
                 "announcement_date": f"{row.announcement_date:%Y-%m-%d}",
                 "effective_date": f"{row.effective_date:%Y-%m-%d}",
                 "review": str(row.kind),
+                "pro_forma": i == 0 and run.pro_forma is not None,
             }
-            for row in run.pending.itertuples(index=False)
+            for i, row in enumerate(run.pending.itertuples(index=False))
         ],
     }
     indices = {}
@@ -89,8 +90,22 @@ def assemble(methodology: Methodology, market: Market, run: Run) -> BuildResult:
             **base_info,
             "components": components,
         }
+        proposed, proposed_changes = None, None
+        if run.pro_forma is not None:
+            from indexsmith.results.proforma import pro_forma_tables
+
+            held = run.state.members.get(index.spec.id, frozenset()) if run.state is not None else frozenset()
+            current = pd.Index(sorted(held), dtype=object)
+            proposed, proposed_changes = pro_forma_tables(index.spec.id, run.pro_forma, current, market)
         indices[index.spec.id] = IndexResult(
-            index.spec.id, constituents, changes, exclusions, info, between=between
+            index.spec.id,
+            constituents,
+            changes,
+            exclusions,
+            info,
+            between=between,
+            pro_forma=proposed,
+            pro_forma_changes=proposed_changes,
         )
     return BuildResult(
         methodology.definition.id, indices, pending=run.pending, spin_off_drops=run.spin_off_drops

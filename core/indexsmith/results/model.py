@@ -31,6 +31,11 @@ class IndexResult:
     membership: pd.DataFrame | None = None
     #: The changes between reviews as the calculation reads them (not written).
     between: pd.DataFrame | None = attrs.field(default=None, repr=False)
+    #: The pending review's members with target weights, when the build ends between its
+    #: rank and effective dates (``pro_forma.parquet``), and its additions and deletions
+    #: against the membership in force (``pro_forma_changes.parquet``).
+    pro_forma: pd.DataFrame | None = attrs.field(default=None, repr=False)
+    pro_forma_changes: pd.DataFrame | None = attrs.field(default=None, repr=False)
 
     @property
     def levels(self) -> pd.DataFrame:

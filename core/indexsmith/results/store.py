@@ -35,6 +35,8 @@ OPTIONAL_FILES = (
     "trades.parquet",
     "adjustments.parquet",
     "membership.parquet",
+    "pro_forma.parquet",
+    "pro_forma_changes.parquet",
 )
 
 
@@ -61,6 +63,8 @@ def write_index(result: IndexResult, directory: Path) -> None:
             tables.append(("stale_prices", calc.stale))
     if result.membership is not None:
         tables.append(("membership", result.membership))
+    if result.pro_forma is not None and result.pro_forma_changes is not None:
+        tables += [("pro_forma", result.pro_forma), ("pro_forma_changes", result.pro_forma_changes)]
     for name, frame in tables:
         path = directory / f"{name}.parquet"
         write_parquet(frame, path)

@@ -1,0 +1,163 @@
+"""The bubble list: the names near a breakpoint of the family's bucketing at a previewed
+review, which side each lands on, by how much, and what move of its own price would
+flip it.
+
+A bucketing with fixed breakpoints (:meth:`~indexsmith.components.Bucketing.breakpoints`:
+Russell-style rank tiers with their cumulative-cap bands, the Nasdaq-100-style top 100
+with its buffer) is measured against them. Any other (committee selections, cumulative
+bands) is measured against each bucket's last member by rank, and the preview says so.
+
+The flip threshold follows the rule that keeps a name where it is:
+
+- a name below a breakpoint must out-rank the company at the breakpoint's rank — or, an
+  incumbent of the bucket below held by a band, rise past the band's upper edge of
+  cumulative cap;
+- a name above falls out when the next company out-ranks it — or, an incumbent held by a
+  band or buffer, when it falls past the band's lower edge or the buffer rank.
+
+The price move is ``threshold measure / measure - 1`` with every other price held (the
+measure of a cap ranking moves with the price; the name's own move shifts the total cap a
+little, which the threshold ignores).
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from indexsmith.frames import BREAKPOINT_COLUMNS, by_security, cumulative_share
+
+#: ``bubble`` table of a preview.
+BUBBLE_COLUMNS = (
+    "breakpoint",
+    "security_id",
+    "ticker",
+    "company_rank",
+    "measure",
+    "cumulative_share",
+    "incumbent_of",
+    "lands_in",
+    "side",
+    "ranks_from_breakpoint",
+    "points_from_breakpoint",
+    "threshold_measure",
+    "move_to_flip",
+)
+
+
+@attrs.frozen(kw_only=True)
+class BubbleOptions:
+    """Which names the bubble list holds: within ``ranks`` company ranks of a breakpoint,
+    or (for a banded breakpoint) within the band plus ``points`` of cumulative cap."""
+
+    ranks: int = attrs.field(default=25, validator=attrs.validators.gt(0))
+    points: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+
+
+def fallback_breakpoints(
+    assignment: pd.DataFrame, ranked: pd.DataFrame, buckets: tuple[str, ...]
+) -> pd.DataFrame:
+    """Each bucket's last member by company rank, as a breakpoint (no band, no buffer)."""
+    ranks = company_ranks(ranked)
+    placed = by_security(assignment)["bucket"]
+    rows = []
+    for bucket in buckets:
+        members = placed.index[placed.str.split("+").map(lambda b, name=bucket: name in b)]
+        held = ranks.reindex(members).dropna()
+        if held.empty:
+            continue
+        last = int(held.max())
+        rows.append((f"last member of {bucket} (rank {last})", bucket, "", last, np.nan, np.nan))
+    return pd.DataFrame(rows, columns=list(BREAKPOINT_COLUMNS))
+
+
+def company_ranks(ranked: pd.DataFrame) -> pd.Series:
+    """1-based rank of each security's company in ``ranked`` (share classes share it)."""
+    codes, _ = pd.factorize(ranked["company_id"], sort=False)
+    return pd.Series(codes + 1, index=ranked.index, name="company_rank")
+
+
+def bubble_list(
+    ranked: pd.DataFrame,
+    assignment: pd.DataFrame,
+    previous: pd.DataFrame,
+    breakpoints: pd.DataFrame,
+    options: BubbleOptions,
+) -> pd.DataFrame:
+    """The names near each breakpoint (see the module docstring), nearest first."""
+    if ranked.empty or breakpoints.empty:
+        return pd.DataFrame(columns=list(BUBBLE_COLUMNS))
+    ranks = company_ranks(ranked)
+    position = cumulative_share(ranked)
+    companies = ranked.drop_duplicates("company_id")
+    company_measure = companies["measure"].to_numpy(dtype=float)
+    company_position = position.loc[companies.index].to_numpy(dtype=float)
+    landed = by_security(assignment)["bucket"] if len(assignment) else pd.Series(dtype=object)
+    before = by_security(previous)["bucket"] if len(previous) else pd.Series(dtype=object)
+    measure = ranked["measure"].to_numpy(dtype=float)
+    frames = []
+    for bp in breakpoints.itertuples(index=False):
+        r = int(bp.rank)
+        if r >= len(companies):
+            continue
+        edge = float(company_position[r - 1])
+        near = np.abs(ranks.to_numpy() - r) <= options.ranks
+        if bp.band == bp.band:
+            near |= np.abs(position.to_numpy() - edge) <= bp.band + options.points
+        rows = ranked.index[near]
+        if not len(rows):
+            continue
+        in_above = _holds(landed.reindex(rows), bp.above)
+        was_above = _holds(before.reindex(rows), bp.above)
+        was_below = _holds(before.reindex(rows), bp.below) if bp.below else np.zeros(len(rows), bool)
+        # What each name must cross to change sides (module docstring).
+        down = np.full(len(rows), company_measure[r] if r < len(company_measure) else 0.0)
+        up = np.full(len(rows), company_measure[r - 1])
+        if bp.band == bp.band:
+            down = np.where(was_above, _measure_at(company_position, company_measure, edge + bp.band), down)
+            up = np.where(was_below, _measure_at(company_position, company_measure, edge - bp.band), up)
+        if bp.buffer_rank == bp.buffer_rank and int(bp.buffer_rank) < len(company_measure):
+            down = np.where(was_above, company_measure[int(bp.buffer_rank)], down)
+        threshold = np.where(in_above, down, up)
+        own = measure[near]
+        move = threshold / own - 1.0
+        frames.append(
+            pd.DataFrame(
+                {
+                    "breakpoint": bp.breakpoint,
+                    "security_id": rows.astype(object),
+                    "ticker": ranked.loc[rows, "ticker"].to_numpy(dtype=object),
+                    "company_rank": ranks.loc[rows].to_numpy(dtype=np.int64),
+                    "measure": own,
+                    "cumulative_share": position.loc[rows].to_numpy(dtype=float),
+                    "incumbent_of": before.reindex(rows).to_numpy(dtype=object),
+                    "lands_in": landed.reindex(rows).to_numpy(dtype=object),
+                    "side": np.where(in_above, "above", "below"),
+                    "ranks_from_breakpoint": ranks.loc[rows].to_numpy(dtype=np.int64) - r,
+                    "points_from_breakpoint": position.loc[rows].to_numpy(dtype=float) - edge,
+                    "threshold_measure": threshold,
+                    "move_to_flip": move,
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=list(BUBBLE_COLUMNS))
+    out = pd.concat(frames, ignore_index=True)
+    order = np.lexsort((out["security_id"].to_numpy(dtype=str), np.abs(out["move_to_flip"].to_numpy())))
+    out = out.iloc[order]
+    return out.sort_values("breakpoint", kind="stable").reset_index(drop=True)[list(BUBBLE_COLUMNS)]
+
+
+def _holds(buckets: pd.Series, name: str) -> np.ndarray:
+    """Whether each security's (joined) buckets include ``name``."""
+    if not name:
+        return np.zeros(len(buckets), dtype=bool)
+    return np.array([isinstance(b, str) and name in b.split("+") for b in buckets], dtype=bool)
+
+
+def _measure_at(position: np.ndarray, measure: np.ndarray, share: float) -> float:
+    """The measure of the company whose cumulative share first reaches ``share`` (the
+    size a name must have to sit at that point of the cumulative-cap curve)."""
+    i = int(np.searchsorted(position, share, side="left"))
+    return float(measure[min(max(i, 0), len(measure) - 1)])

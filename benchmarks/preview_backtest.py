@@ -7,8 +7,9 @@ the review is predicted as ``preview`` predicts it (ranked on that day's view, f
 membership then in force) and its additions and deletions are scored against the review
 the build made: precision = right / predicted, recall = right / actual, pooled over the
 reviews. Both are measured against the membership in force on the prediction day, so a
-member that leaves the market before the review counts as an actual deletion the
-predictor could not know.
+member that leaves the market between the prediction day and the effective date counts as
+an actual deletion the predictor could not know (the ``left the market`` column counts
+them).
 
     python benchmarks/preview_backtest.py [--families russell sp] [--indices ...]
 
@@ -49,6 +50,8 @@ def backtest(family: str, indices: tuple[str, ...], which: str, market) -> list[
     run = engine.run(methodology, market, snapshots=sorted(set(days.values())))
     built = time.perf_counter() - started
     actual = {o.review.effective_date: o for o in run.outputs}
+    listed = market.securities.dropna(subset=["delisting_date"])
+    leaves = dict(zip(listed["security_id"], pd.DatetimeIndex(listed["delisting_date"]), strict=True))
     counts: dict[tuple[str, int, str], list[int]] = {}
     started = time.perf_counter()
     for row in reviews.itertuples(index=False):
@@ -68,18 +71,22 @@ def backtest(family: str, indices: tuple[str, ...], which: str, market) -> list[
                 before = state.members[index_id]
                 truth = set(output.constituents[index_id].index)
                 guess = set(predicted.constituents[index_id].index)
+                gone = {
+                    sid for sid in before if leaves.get(sid, day) > day and leaves[sid] <= row.effective_date
+                }
                 for kind, a, p in (
                     ("additions", truth - before, guess - before),
                     ("deletions", before - truth, before - guess),
                 ):
-                    c = counts.setdefault((index_id, lead, kind), [0, 0, 0, 0])
+                    c = counts.setdefault((index_id, lead, kind), [0, 0, 0, 0, 0])
                     c[0] += len(a & p)
                     c[1] += len(p)
                     c[2] += len(a)
                     c[3] += 1
+                    c[4] += len(a & gone) if kind == "deletions" else 0
     predicted_time = time.perf_counter() - started
     rows = []
-    for (index_id, lead, kind), (right, guessed, real, n) in sorted(counts.items()):
+    for (index_id, lead, kind), (right, guessed, real, n, departed) in sorted(counts.items()):
         rows.append(
             {
                 "index": index_id,
@@ -89,6 +96,7 @@ def backtest(family: str, indices: tuple[str, ...], which: str, market) -> list[
                 "actual": real,
                 "predicted": guessed,
                 "right": right,
+                "left the market": departed if kind == "deletions" else "",
                 "precision": right / guessed if guessed else float("nan"),
                 "recall": right / real if real else float("nan"),
             }

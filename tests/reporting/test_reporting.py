@@ -201,3 +201,38 @@ def test_compare_finds_indices_below_a_folder(built: Path) -> None:
     code, out, err = run("compare", str(built), "--format", "json")
     assert code == 0, err
     assert len(json.loads(out)) == 4
+
+
+def test_explain_reads_decided_reviews_and_says_why_a_security_left(
+    demo: Market, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from indexsmith import engine
+    from indexsmith.definition import load
+    from indexsmith.reporting.explain import explain
+
+    monkeypatch.setenv("INDEXSMITH_CACHE_DIR", str(tmp_path / "cache"))
+    methodology = load("demo-tiers", Plugins(autoload=False))
+    # S000447 (EJ) was a member of the review in force until 2021-06-18 and delisted on
+    # 2021-06-17; S000172 (RYLI) was bought for cash on 2021-06-16.
+    lines = explain(methodology, demo, "S000447", dt.date(2021, 6, 17))
+    assert lines[0].startswith("S000447 (EJ, ") and "ranked 2021-03-12, effective 2021-03-19" in lines[0]
+    assert lines[-1] == (
+        "  since then: it left the market — delisted (voluntary), last close 2021-06-17 — and every index "
+        "at that close"
+    )
+    held = sorted((tmp_path / "cache" / "reviews").glob("demo-tiers-*/*.pickle"))
+    assert len(held) == 9  # the reviews 2019-03 .. 2021-03, decided once
+    calls = []
+    real_run = engine.run
+    monkeypatch.setattr(engine, "run", lambda *a, **k: calls.append(1) or real_run(*a, **k))
+    again = explain(methodology, demo, "S000447", dt.date(2021, 6, 17))
+    assert again == lines and calls == []  # read from the decided reviews, not rebuilt
+    later = explain(methodology, demo, "RYLI", dt.date(2021, 9, 20))
+    assert calls == [1]  # a later review: the family is built up to it once more
+    assert later[1] == (
+        "  not listed on the rank date: it left the market before it (cash acquisition at $30.06, last "
+        "close 2021-06-16)"
+    )
+    assert len(sorted((tmp_path / "cache" / "reviews").glob("demo-tiers-*/*.pickle"))) == 11

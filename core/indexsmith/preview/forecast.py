@@ -94,7 +94,7 @@ def preview(
     scheduled = _upcoming(methodology, market, day)
     run = _run_to(methodology, market, day)
     state = run.state if run is not None else None
-    built = assemble(methodology, market, run) if run is not None and run.outputs else None
+    built = _latest(methodology, market, run) if run is not None and run.outputs else None
     view = market.view(day)
     previous = state.assignment if state is not None else empty_assignment()
     members = {
@@ -171,6 +171,15 @@ def _decide(
         state.previous_rank_date if state is not None else None,
     )
     return output, f"predicted from the data as of {day:%Y-%m-%d}"
+
+
+def _latest(methodology: Methodology, market: Market, run: engine.Run) -> Any:
+    """The result tables of the latest review in force and the changes since, which is all
+    the weights held at the as-of close depend on (assembling the whole history would
+    cost as much as the build's own assembly)."""
+    latest = run.outputs[-1]
+    since = [e for e in run.events if e.review.effective_date > latest.review.effective_date]
+    return assemble(methodology, market, attrs.evolve(run, outputs=[latest], events=since))
 
 
 def _holds_shares(index: Any) -> bool:

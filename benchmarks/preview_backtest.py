@@ -25,7 +25,7 @@ import pandas as pd
 from indexsmith import engine
 from indexsmith.demo import demo_market
 from indexsmith.pipeline import resolve_definition
-from indexsmith.preview.forecast import predict
+from indexsmith.prediction.forecast import predict
 
 LEADS = (10, 20, 40)
 FAMILIES = {

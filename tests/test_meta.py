@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("analytics",),
     ("reporting",),
     ("pipeline",),
-    ("preview",),
+    ("prediction",),
     ("cli", "testing", "demo.showcase", "__init__"),
 )
 #: Where a module of the generator may import from: the data layer and below only.

@@ -44,7 +44,7 @@ from indexsmith.errors import (
 from indexsmith.hookspecs import Register, RegisterPreset
 from indexsmith.pipeline import build, open_market
 from indexsmith.plugin.manager import DEFAULT_PLUGINS, Plugins, hookimpl
-from indexsmith.preview import BubbleOptions, Preview, preview
+from indexsmith.prediction import BubbleOptions, Preview, preview
 from indexsmith.results.model import BuildResult, IndexResult
 from indexsmith.version import __version__
 

@@ -51,7 +51,7 @@ def explain(
     methodology = load_definition(definition, manager, allow_path)
     market = open_market(data, demo, methodology.definition, data_params, manager)
     if pro_forma:
-        from indexsmith.preview.forecast import next_review
+        from indexsmith.prediction.forecast import next_review
 
         sid = find_security(market, security)
         output, previous, basis = next_review(methodology, market, when.date())

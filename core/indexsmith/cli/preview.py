@@ -102,8 +102,8 @@ def preview(
     shares and dollars with days of volume — and the same for the review after it."""
     from indexsmith.io import atomic_directory
     from indexsmith.pipeline import split_source
-    from indexsmith.preview import BubbleOptions
-    from indexsmith.preview import preview as run_preview
+    from indexsmith.prediction import BubbleOptions
+    from indexsmith.prediction import preview as run_preview
 
     if out:  # refuse a bad --out before any work
         atomic_directory(Path(out), overwrite=overwrite, protect=[split_source(data)[1]] if data else [])

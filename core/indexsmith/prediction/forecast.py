@@ -1,4 +1,4 @@
-"""Predicting a family's next review (``indexsmith preview``, :func:`indexsmith.preview`).
+"""Predicting a family's next review (``indexsmith preview``, :func:`indexsmith.prediction`).
 
 The family is built up to the as-of date exactly as ``build`` builds it (every review and
 replacement, so the membership, the bands' and buffers' memory and the weighting states
@@ -35,9 +35,9 @@ from indexsmith.errors import DefinitionError, Problem
 from indexsmith.frames import by_security, isin
 from indexsmith.pipeline import DefinitionLike, open_market, resolve_definition
 from indexsmith.plugin.manager import Plugins
-from indexsmith.preview.bubble import BubbleOptions, bubble_list, fallback_breakpoints
-from indexsmith.preview.model import Preview
-from indexsmith.preview.trades import held_weights, one_way, pro_forma_weights, trade_list
+from indexsmith.prediction.bubble import BubbleOptions, bubble_list, fallback_breakpoints
+from indexsmith.prediction.model import Preview
+from indexsmith.prediction.trades import held_weights, one_way, pro_forma_weights, trade_list
 from indexsmith.results.assemble import assemble
 from indexsmith.results.proforma import pro_forma_tables
 

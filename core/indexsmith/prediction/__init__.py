@@ -3,8 +3,8 @@ pro-forma weights, turnover and trade lists (:func:`preview`)."""
 
 from __future__ import annotations
 
-from indexsmith.preview.bubble import BubbleOptions
-from indexsmith.preview.forecast import preview
-from indexsmith.preview.model import Preview
+from indexsmith.prediction.bubble import BubbleOptions
+from indexsmith.prediction.forecast import preview
+from indexsmith.prediction.model import Preview
 
 __all__ = ["BubbleOptions", "Preview", "preview"]

@@ -115,8 +115,8 @@ def bubble_list(
         down = np.full(len(rows), company_measure[r] if r < len(company_measure) else 0.0)
         up = np.full(len(rows), company_measure[r - 1])
         if bp.band == bp.band:
-            down = np.where(was_above, _measure_at(company_position, company_measure, edge + bp.band), down)
-            up = np.where(was_below, _measure_at(company_position, company_measure, edge - bp.band), up)
+            down = np.where(was_above, _beyond(company_position, company_measure, edge + bp.band), down)
+            up = np.where(was_below, _within(company_position, company_measure, edge - bp.band), up)
         if bp.buffer_rank == bp.buffer_rank and int(bp.buffer_rank) < len(company_measure):
             down = np.where(was_above, company_measure[int(bp.buffer_rank)], down)
         threshold = np.where(in_above, down, up)
@@ -156,8 +156,15 @@ def _holds(buckets: pd.Series, name: str) -> np.ndarray:
     return np.array([isinstance(b, str) and name in b.split("+") for b in buckets], dtype=bool)
 
 
-def _measure_at(position: np.ndarray, measure: np.ndarray, share: float) -> float:
-    """The measure of the company whose cumulative share first reaches ``share`` (the
-    size a name must have to sit at that point of the cumulative-cap curve)."""
-    i = int(np.searchsorted(position, share, side="left"))
-    return float(measure[min(max(i, 0), len(measure) - 1)])
+def _within(position: np.ndarray, measure: np.ndarray, share: float) -> float:
+    """The size a name must reach to sit at or inside ``share`` of the cumulative-cap
+    curve: the measure of the last company whose cumulative share is at most ``share``."""
+    i = int(np.searchsorted(position, share, side="right")) - 1
+    return float(measure[max(i, 0)])
+
+
+def _beyond(position: np.ndarray, measure: np.ndarray, share: float) -> float:
+    """The size below which a name falls past ``share``: the measure of the first company
+    whose cumulative share is beyond it."""
+    i = int(np.searchsorted(position, share, side="right"))
+    return float(measure[min(i, len(measure) - 1)])

@@ -272,3 +272,20 @@ def test_a_schedule_with_no_review_ahead_is_refused(demo: Market) -> None:
         indexsmith.prediction(
             "demo-tiers", demo, as_of="2021-05-14", aum=[-5], plugins=Plugins(autoload=False)
         )
+
+
+def test_explain_a_pro_forma_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INDEXSMITH_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = CliRunner().invoke(
+        cli, ["explain", "demo-tiers", "CPVD", "--date", "2021-05-14", "--pro-forma", "--demo", "small"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    header = next(line for line in lines if line.startswith("S000510 (CPVD"))
+    assert (
+        "at the pro-forma (predicted from the data as of 2021-05-14) review ranked 2021-05-14, effective 2021-06-18"
+        in header
+    )
+    assert "  bucket: large" in lines  # a new listing, straight into the large tier at rank 60
+    assert "  previous review: in no bucket (a newcomer to the family)" in lines
+    assert any(line.startswith("  demo-large: member, weight ") for line in lines)

@@ -38,7 +38,7 @@ def test_preview_on_the_rank_date_is_the_review_the_build_made(demo: Market, bui
     # Ranked 2021-06-11, effective 2021-06-18; two members of demo-small leave the market
     # on 06-16 and 06-17 (a cash acquisition, a delisting): as of 06-17 the pro-forma is
     # the review as it took effect, without them.
-    p = indexsmith.prediction("demo-tiers", demo, as_of="2021-06-17", plugins=Plugins(autoload=False))
+    p = indexsmith.preview("demo-tiers", demo, as_of="2021-06-17", plugins=Plugins(autoload=False))
     first = p.reviews.iloc[0]
     assert first["effective_date"] == pd.Timestamp("2021-06-18")
     assert first["basis"] == "decided on its rank date 2021-06-11"
@@ -58,7 +58,7 @@ def test_preview_on_the_rank_date_is_the_review_the_build_made(demo: Market, bui
 
 
 def test_prediction_weeks_ahead_weights_turnover_and_trades(demo: Market, built) -> None:  # type: ignore[no-untyped-def]
-    p = indexsmith.prediction(
+    p = indexsmith.preview(
         "demo-tiers",
         demo,
         as_of="2021-05-14",
@@ -101,7 +101,7 @@ def test_prediction_weeks_ahead_weights_turnover_and_trades(demo: Market, built)
 
 
 def test_bubble_list_sides_and_flip_moves(demo: Market) -> None:
-    p = indexsmith.prediction(
+    p = indexsmith.preview(
         "demo-tiers",
         demo,
         as_of="2021-05-14",
@@ -130,9 +130,7 @@ def test_a_flip_move_really_flips(demo_tables: dict[str, pd.DataFrame]) -> None:
     as-of date: the preview then puts it in the large tier."""
     as_of = pd.Timestamp("2021-05-14")
     base = Market.from_frames(demo_tables, source="demo-small")
-    p = indexsmith.prediction(
-        "demo-tiers", base, as_of=as_of, plugins=Plugins(autoload=False), following=False
-    )
+    p = indexsmith.preview("demo-tiers", base, as_of=as_of, plugins=Plugins(autoload=False), following=False)
     b = p.bubble[
         (p.bubble["breakpoint"] == "rank 100: large | small") & (p.bubble["company_rank"] == 101)
     ].iloc[0]
@@ -143,7 +141,7 @@ def test_a_flip_move_really_flips(demo_tables: dict[str, pd.DataFrame]) -> None:
     prices = tables["prices"]
     on = (prices["date"] == as_of) & prices["security_id"].isin(lines)
     prices.loc[on, "close"] = prices.loc[on, "close"] * (1 + move) * 1.01
-    moved = indexsmith.prediction(
+    moved = indexsmith.preview(
         "demo-tiers",
         Market.from_frames(tables, source="moved"),
         as_of=as_of,
@@ -166,7 +164,7 @@ def test_no_fixed_breakpoints_says_what_was_used(demo: Market) -> None:
             "weighting": {"use": "equal"},
         }
     }
-    p = indexsmith.prediction(definition, demo, as_of="2021-05-14", plugins=Plugins(autoload=False))
+    p = indexsmith.preview(definition, demo, as_of="2021-05-14", plugins=Plugins(autoload=False))
     assert p.notes == (
         "bucketing 'all' has no fixed breakpoints: the bubble list measures each name against the last member "
         "of each bucket by rank instead",
@@ -267,11 +265,9 @@ def test_a_schedule_with_no_review_ahead_is_refused(demo: Market) -> None:
         indexsmith.DefinitionError,
         match=r"has no review taking effect after 2021-05-14 .*\(its end is 2020-12-31\)",
     ):
-        indexsmith.prediction(definition, demo, as_of="2021-05-14", plugins=Plugins(autoload=False))
+        indexsmith.preview(definition, demo, as_of="2021-05-14", plugins=Plugins(autoload=False))
     with pytest.raises(indexsmith.DefinitionError, match=r"AUM -5 is not a positive number"):
-        indexsmith.prediction(
-            "demo-tiers", demo, as_of="2021-05-14", aum=[-5], plugins=Plugins(autoload=False)
-        )
+        indexsmith.preview("demo-tiers", demo, as_of="2021-05-14", aum=[-5], plugins=Plugins(autoload=False))
 
 
 def test_explain_a_pro_forma_decision(monkeypatch: pytest.MonkeyPatch) -> None:

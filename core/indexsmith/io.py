@@ -31,6 +31,17 @@ MARKER = ".indexsmith-output"
 _MARKER_TEXT = "This folder was written by indexsmith; 'indexsmith build --overwrite' may replace it.\n"
 
 
+def cache_root() -> Path:
+    """indexsmith's cache folder: ``$INDEXSMITH_CACHE_DIR``, else the user cache folder
+    (demo markets, decided reviews, calendar sessions)."""
+    env = os.environ.get("INDEXSMITH_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("indexsmith"))
+
+
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """``frame`` as Parquet at ``path`` (no index; zstd; column statistics)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
+import tempfile
 import warnings
+from pathlib import Path
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
 from indexsmith.errors import DefinitionError, Problem
+from indexsmith.io import cache_root
 
 #: First and last dates any calendar in indexsmith covers.
 CALENDAR_START = "1990-01-02"
@@ -93,6 +96,38 @@ def nth_weekday_date(year: int, month: int, weekday: int, n: int) -> dt.date:
 
 @functools.cache
 def _sessions(code: str) -> pd.DatetimeIndex:
+    """The calendar's sessions, kept in the cache folder per exchange_calendars version
+    (building a calendar's holiday rules costs about a second each time a command runs)."""
+    import exchange_calendars as xcals
+
+    file = None
+    if os.environ.get("INDEXSMITH_NO_CACHE") != "1" and code.isalnum():
+        file = cache_root() / "calendars" / f"{code}-{xcals.__version__}-{CALENDAR_START}-{CALENDAR_END}.npy"
+        try:
+            values = np.load(file, allow_pickle=False)
+            if values.dtype == np.dtype("datetime64[ns]") and values.ndim == 1 and len(values):
+                return pd.DatetimeIndex(values, name="date")
+        except (OSError, ValueError):
+            pass
+    sessions = _build_sessions(code)
+    if file is not None:
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-", suffix=".npy")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    np.save(out, sessions.values.astype("datetime64[ns]"), allow_pickle=False)
+                os.replace(tmp, file)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        except OSError:
+            pass
+    return sessions
+
+
+def _build_sessions(code: str) -> pd.DatetimeIndex:
+    import exchange_calendars as xcals
+
     try:
         with warnings.catch_warnings():
             # exchange_calendars reads tz-aware Series.values, which pandas 3 deprecates.

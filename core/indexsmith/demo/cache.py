@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,12 +33,9 @@ def cache_name(size: str, seed: int) -> str:
 
 def cache_dir() -> Path:
     """Where generated demo markets are kept: ``$INDEXSMITH_CACHE_DIR`` or the user cache."""
-    env = os.environ.get("INDEXSMITH_CACHE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
+    from indexsmith.io import cache_root
 
-    return Path(platformdirs.user_cache_dir("indexsmith"))
+    return cache_root()
 
 
 def export(

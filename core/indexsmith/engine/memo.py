@@ -4,12 +4,14 @@
 A review's decision is a pure function of the methodology, the market and the code, so
 the folder is named by a hash of all three: the normalised definition (every component
 with its parameters and provenance), the market's fingerprint and the source of
-indexsmith and of every plugin module the definition uses. One pickle per review; an
-``index.json`` lists them. Reviews are decided in order and none depends on a later
+indexsmith and of every plugin module the definition uses. One pickle per review, with
+what questions read of it (:func:`slim`); an ``index.json`` lists them. Reviews are
+decided in order and none depends on a later
 one, so a folder written by a build that stopped early answers for the reviews it holds.
 
 The folder is ``$INDEXSMITH_CACHE_DIR/reviews`` (the user cache otherwise), beside the
-demo markets; ``INDEXSMITH_NO_CACHE=1`` turns it off.
+demo markets, which keeps the 16 most recently written folders; ``INDEXSMITH_NO_CACHE=1`` turns
+it off.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+import attrs
 import pandas as pd
 
 from indexsmith.data.market import Market
@@ -96,7 +100,7 @@ def store(where: Path | None, outputs: list[ReviewOutput]) -> None:
             name = f"{i:04d}-{output.review.effective_date:%Y%m%d}.pickle"
             target = where / name
             if not target.exists():
-                _atomic(target, pickle.dumps(output, protocol=5))
+                _atomic(target, pickle.dumps(slim(output), protocol=5))
             entries.append(
                 {
                     "rank_date": f"{output.review.rank_date:%Y-%m-%d}",
@@ -106,8 +110,37 @@ def store(where: Path | None, outputs: list[ReviewOutput]) -> None:
                 }
             )
         _atomic(where / "index.json", (json.dumps(entries, indent=1) + "\n").encode())
+        _prune(where.parent, keep=KEEP)
     except OSError:
         return
+
+
+#: How many folders of decided reviews the cache keeps (the least recently written go).
+KEEP = 16
+
+
+def _prune(root: Path, keep: int) -> None:
+    folders = sorted(
+        (f for f in root.iterdir() if f.is_dir() and (f / "index.json").exists()),
+        key=lambda f: (f / "index.json").stat().st_mtime,
+        reverse=True,
+    )
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def slim(output: ReviewOutput) -> ReviewOutput:
+    """What questions about a review read of its decision: the exclusions, the ranking
+    (measure, rank, company), the assignment with its notes and each index's weights —
+    not the facts recorded for the result tables or the weighting states (a Russell-style
+    review drops from about 7 MB to well under 1 MB)."""
+    ranked = output.ranked[[c for c in ("company_id", "measure", "rank") if c in output.ranked.columns]]
+    return attrs.evolve(
+        output,
+        ranked=ranked,
+        constituents={k: v[["weight"]] for k, v in output.constituents.items()},
+        states={},
+    )
 
 
 def find(entries: list[dict[str, str]], effective: pd.Timestamp) -> int | None:

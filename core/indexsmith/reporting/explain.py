@@ -10,7 +10,7 @@ import pandas as pd
 from indexsmith import engine
 from indexsmith.data.market import Market
 from indexsmith.definition.model import Methodology
-from indexsmith.engine import ReviewOutput, leaving_reasons, memo
+from indexsmith.engine import ReviewOutput, decided, leaving_reasons
 from indexsmith.errors import DefinitionError, Problem
 from indexsmith.frames import cumulative_share
 from indexsmith.units import money
@@ -45,7 +45,7 @@ def explain(methodology: Methodology, market: Market, security: str, when: dt.da
     whose effective date is on or before it): screens, rank, cumulative-cap position,
     bucket and the note of the bucketing, its weight in each index, and when and why it
     left the market. The review's decision comes from the engine's cache of decided
-    reviews (:mod:`indexsmith.engine.memo`) when it holds it; else the family is built up
+    reviews (:mod:`indexsmith.engine.decided`) when it holds it; else the family is built up
     to that review once and the decisions are kept."""
     sid = find_security(market, security)
     reviews, _ = engine.schedule(methodology, market)
@@ -61,26 +61,26 @@ def explain(methodology: Methodology, market: Market, security: str, when: dt.da
             ]
         )
     review = inside.iloc[-1]
-    output, previous = decided(methodology, market, review["effective_date"])
+    output, previous = decided_review(methodology, market, review["effective_date"])
     lines = explain_decision(methodology, market, sid, output, previous)
     lines.extend(_left_since(market, sid, output.review.effective_date, pd.Timestamp(when)))
     return lines
 
 
-def decided(
+def decided_review(
     methodology: Methodology, market: Market, effective: pd.Timestamp
 ) -> tuple[ReviewOutput, pd.DataFrame | None]:
     """The review effective on ``effective`` and the assignment of the one before it."""
-    where = memo.folder(methodology, market)
-    entries = memo.held(where)
-    i = memo.find(entries, effective)
+    where = decided.folder(methodology, market)
+    entries = decided.held(where)
+    i = decided.find(entries, effective)
     if where is not None and i is not None:
-        output = memo.load(where, entries[i])
-        before = memo.load(where, entries[i - 1]) if i > 0 else None
+        output = decided.load(where, entries[i])
+        before = decided.load(where, entries[i - 1]) if i > 0 else None
         if output is not None and (i == 0 or before is not None):
             return output, before.assignment if before is not None else None
     outputs = engine.run(methodology, market, end=effective.date()).outputs
-    memo.store(where, outputs)
+    decided.store(where, outputs)
     return outputs[-1], outputs[-2].assignment if len(outputs) > 1 else None
 
 

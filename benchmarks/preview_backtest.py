@@ -7,9 +7,9 @@ the review is predicted as ``preview`` predicts it (ranked on that day's view, f
 membership then in force) and its additions and deletions are scored against the review
 the build made: precision = right / predicted, recall = right / actual, pooled over the
 reviews. Both are measured against the membership in force on the prediction day, so a
-member that leaves the market between the prediction day and the effective date counts as
-an actual deletion the predictor could not know (the ``left the market`` column counts
-them).
+member that leaves the market between the prediction day and the effective date, and a
+replacement made in that time, count as actual deletions and additions the predictor could
+not know: ``after the day`` counts them and ``recall of the knowable`` leaves them out.
 
     python benchmarks/preview_backtest.py [--families russell sp] [--indices ...]
 
@@ -74,19 +74,28 @@ def backtest(family: str, indices: tuple[str, ...], which: str, market) -> list[
                 gone = {
                     sid for sid in before if leaves.get(sid, day) > day and leaves[sid] <= row.effective_date
                 }
+                # Names a replacement brought in after the prediction day and before the review.
+                brought: set[str] = set()
+                for event in run.events:
+                    if day < event.review.effective_date <= row.effective_date:
+                        frame = event.added.get(index_id)
+                        if frame is not None:
+                            brought.update(frame.index)
                 for kind, a, p in (
                     ("additions", truth - before, guess - before),
                     ("deletions", before - truth, before - guess),
                 ):
-                    c = counts.setdefault((index_id, lead, kind), [0, 0, 0, 0, 0])
+                    c = counts.setdefault((index_id, lead, kind), [0, 0, 0, 0, 0, 0])
+                    unknowable = a & (gone if kind == "deletions" else brought)
                     c[0] += len(a & p)
                     c[1] += len(p)
                     c[2] += len(a)
                     c[3] += 1
-                    c[4] += len(a & gone) if kind == "deletions" else 0
+                    c[4] += len(unknowable)
+                    c[5] += len((a - unknowable) & p)
     predicted_time = time.perf_counter() - started
     rows = []
-    for (index_id, lead, kind), (right, guessed, real, n, departed) in sorted(counts.items()):
+    for (index_id, lead, kind), (right, guessed, real, n, unknowable, known_right) in sorted(counts.items()):
         rows.append(
             {
                 "index": index_id,
@@ -96,9 +105,12 @@ def backtest(family: str, indices: tuple[str, ...], which: str, market) -> list[
                 "actual": real,
                 "predicted": guessed,
                 "right": right,
-                "left the market": departed if kind == "deletions" else "",
+                "after the day": unknowable,
                 "precision": right / guessed if guessed else float("nan"),
                 "recall": right / real if real else float("nan"),
+                "recall of the knowable": known_right / (real - unknowable)
+                if real > unknowable
+                else float("nan"),
             }
         )
     print(

@@ -15,6 +15,12 @@ from indexsmith.cli.app import cli
 __all__ = ["build", "cli", "compare", "demo", "explain", "main", "market", "plugins", "reference"]
 
 
+#: What click raises for a group run without a command (it shows the help), where it has one.
+_NO_ARGS: tuple[type[click.UsageError], ...] = tuple(
+    e for e in [getattr(click.exceptions, "NoArgsIsHelpError", None)] if isinstance(e, type)
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``indexsmith`` script (through :mod:`indexsmith_launcher`).
 
@@ -25,8 +31,15 @@ def main(argv: list[str] | None = None) -> int:
         status = cli.main(args=argv, prog_name="indexsmith", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
+    except _NO_ARGS as exc:  # a bare command: its help, as click shows it
         exc.show()
+        return exc.exit_code
+    except click.UsageError as exc:  # one line, as every other refusal, not click's usage block
+        where = exc.ctx.command_path if exc.ctx is not None else "indexsmith"
+        click.echo(f"error: {exc.format_message().rstrip('.')} — see '{where} --help'", err=True)
+        return exc.exit_code
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):

@@ -71,10 +71,22 @@ def _check_creatable(folder: Path, target: Path) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise OutputError(f"cannot write {target}: {existing} is a file, not a folder — choose another place")
+    denied = OutputError(
+        f"cannot write {target}: no permission to write in {existing} — choose another place"
+    )
     if not os.access(existing, os.W_OK | os.X_OK):
+        raise denied
+    # access() says yes to root everywhere; only creating something tells (read-only
+    # mounts, /sys, /proc, ACLs).
+    try:
+        probe = tempfile.mkdtemp(prefix=".indexsmith-probe-", dir=existing)
+    except PermissionError:
+        raise denied from None
+    except OSError as exc:
         raise OutputError(
-            f"cannot write {target}: no permission to write in {existing} — choose another place"
-        )
+            f"cannot write {target}: nothing can be created in {existing} ({exc.strerror}) — choose another place"
+        ) from None
+    os.rmdir(probe)
 
 
 def _inside(inner: Path, outer: Path) -> bool:

@@ -109,3 +109,23 @@ def test_bad_arguments(case: str, tmp_path: Path, definition: Path, market: Path
     message = refused(*(a.format(**values) for a in args))
     assert expected.format(**values) in message
     assert files_below(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (
+            ["build", "--colour"],
+            "No such option '--colour'. Did you mean '--out'? — see 'indexsmith build --help'",
+        ),
+        (["biuld"], "No such command 'biuld'. Did you mean 'build'? — see 'indexsmith --help'"),
+        (["compare"], "Missing argument 'RESULTS...' — see 'indexsmith compare --help'"),
+        (["compare", "x", "--format", "xml"], "Invalid value for '--format'"),
+    ],
+)
+def test_a_usage_mistake_is_one_line(args: list[str], line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from indexsmith.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {line}") and err.count("\n") == 1, err

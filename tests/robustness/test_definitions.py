@@ -471,3 +471,24 @@ def test_a_calendar_offset_never_wraps_round() -> None:
         calendar.offset(calendar.sessions[3], -10)
     with pytest.raises(ValueError, match=r"^5 sessions after .* is outside the XNYS calendar"):
         calendar.offset(calendar.sessions[-2], 5)
+
+
+@pytest.mark.parametrize(
+    "name, content, path",
+    [
+        ("d.toml", toml(replace=('{ use = "equal" }', '{ use = "equal", params = [1] }')), "index.weighting"),
+        (
+            "f.toml",
+            FAMILY.replace('{ use = "monthly" }', '{ use = "monthly", params = 5 }'),
+            "family.schedule",
+        ),
+    ],
+)
+def test_params_not_a_table_is_one_line(name: str, content: str, path: str, tmp_path: Path) -> None:
+    family_index = '[[family.index]]\nid = "a"\nweighting = { use = "equal" }\n'
+    (tmp_path / name).write_text(content + family_index * name.startswith("f"))
+    got = "[1]" if name.startswith("d") else "5"
+    assert (
+        refused("validate", tmp_path / name)
+        == f"params must be a table, got {got} at $.{path}.params in {name}"
+    )

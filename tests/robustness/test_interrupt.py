@@ -117,3 +117,46 @@ def test_two_builds_into_one_new_folder(definition: Path, market: Path, tmp_path
     ), loser
     assert "Traceback" not in loser
     assert sorted(p.name for p in tmp_path.iterdir()) == ["market", "out"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(
+    "signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
+def test_an_interrupted_build_is_one_line_and_the_shells_status(
+    signum: int, status: int, definition: Path, market: Path, tmp_path: Path
+) -> None:
+    proc = start_build(definition, market, tmp_path / "out", subprocess.PIPE)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # finished before the signal was handled: nothing to say
+        pytest.skip("the build finished first")
+    assert (proc.returncode, [line for line in err.decode().splitlines() if line]) == (
+        status,
+        ["interrupted"],
+    )
+
+
+SCRIPT = Path(sys.executable).with_name("indexsmith")
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or not SCRIPT.exists(), reason="POSIX signals; the installed script"
+)
+def test_ctrl_c_while_the_script_imports_is_one_line(tmp_path: Path) -> None:
+    """Before indexsmith's own handlers exist: the signal lands while numpy (imported by
+    pandas, imported by indexsmith) has just been imported, which ``-X importtime`` shows."""
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "importtime", str(SCRIPT), "validate", str(tmp_path / "d.toml")],
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.split(b"|")[-1].strip() == b"numpy":
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in rest, rest
+    assert proc.returncode == 130 and rest.splitlines()[-1] == "interrupted", rest

@@ -140,6 +140,28 @@ CASES: dict[str, tuple[Change, str]] = {
         csv_lines("corporate_actions.csv", ACTIONS, "2024-02-01,A,split,two,,,"),
         "column 'ratio' has 'two' at corporate_actions.csv row 1 in market — write a number",
     ),
+    "delisting reason misspelt": (
+        csv_lines("corporate_actions.csv", ACTIONS + ",reason", "2024-04-11,A,delisting,,,,,bankrupcy"),
+        "reason 'bankrupcy' is not a known delisting reason at corporate_actions.csv row 1 in market — did you "
+        "mean 'bankruptcy'? use one of bankruptcy, acquisition, voluntary, listing-standards (written exactly so)",
+    ),
+    "delisting reason unknown": (
+        csv_lines("corporate_actions.csv", ACTIONS + ",reason", "2024-04-11,A,delisting,,,,,fraud"),
+        "reason 'fraud' is not a known delisting reason at corporate_actions.csv row 1 in market — use one of",
+    ),
+    "delisting reason Voluntary": (
+        csv_lines("corporate_actions.csv", ACTIONS + ",reason", "2024-04-11,A,delisting,,,,,Voluntary"),
+        "did you mean 'voluntary'?",
+    ),
+    "delisting dated off its delisting_date": (
+        lambda m: (
+            edit("securities.csv", "common,2024-01-02,\n", "common,2024-01-02,2024-04-11\n")(m),
+            csv_lines("corporate_actions.csv", ACTIONS, "2024-04-10,A,delisting,,,,")(m),
+        ),
+        "delisting of A on 2024-04-10 differs from its delisting_date 2024-04-11 in securities at "
+        "corporate_actions.csv row 1 in market — date both on the security's last session with a price, "
+        "or leave delisting_date empty",
+    ),
     "action missing": (
         csv_lines("corporate_actions.csv", ACTIONS, "2024-02-01,A,,2,,,"),
         "column 'action' is empty at corporate_actions.csv row 1 in market — fill it in",
@@ -411,6 +433,18 @@ def test_a_build_on_bad_data_writes_nothing(
     CASES[case][0](market)
     refused("build", definition, "--data", market, "--out", tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["market"]
+
+
+def test_a_delisting_on_its_delisting_date_with_a_known_reason_is_valid(market: Path) -> None:
+    from tests.robustness.conftest import run
+
+    edit("securities.csv", "common,2024-01-02,\n", "common,2024-01-02,2024-04-11\n")(market)
+    csv_lines("corporate_actions.csv", ACTIONS + ",reason", "2024-04-11,A,delisting,,,,,listing-standards")(
+        market
+    )
+    code, out, err = run("market", "check", market)
+    assert code == 0, err
+    assert "valid" in out
 
 
 def test_a_utf8_bom_is_read(market: Path) -> None:

@@ -74,6 +74,26 @@ def test_out_in_a_read_only_folder(definition: Path, market: Path, tmp_path: Pat
     assert "no permission to write in" in message
 
 
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="Linux sysfs")
+@pytest.mark.parametrize(
+    "place, reason",
+    [
+        ("/sys", "no permission to write in /sys"),
+        ("/proc", "nothing can be created in /proc (No such file or directory)"),
+    ],
+)
+def test_out_where_even_root_cannot_write(
+    place: str, reason: str, definition: Path, market: Path, tmp_path: Path
+) -> None:
+    """Runs as root too (CI): access() says yes to root, so the place is tried."""
+    out = Path(place) / "indexsmith-out"
+    message = refused("build", definition, "--data", market, "--out", out, "--overwrite")
+    if os.geteuid() != 0:  # refused by access() already
+        reason = f"no permission to write in {place}"
+    assert message == f"cannot write {out}: {reason} — choose another place"
+    assert not out.exists() and not list(Path(place).glob(".indexsmith*"))
+
+
 def test_out_is_a_file(definition: Path, market: Path, tmp_path: Path) -> None:
     (tmp_path / "out").write_text("x")
     message = refused("build", definition, "--data", market, "--out", tmp_path / "out", "--overwrite")

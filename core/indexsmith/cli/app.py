@@ -66,6 +66,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.meta["debug"] = debug
 
 
+def plain_row(*cells: object) -> list[str]:
+    """Table cells as text, never console markup: names, ids and paths are the user's or a
+    plugin's text, and ``x[/y]`` would otherwise crash the table or print wrong."""
+    return [escape(str(cell)) for cell in cells]
+
+
 def plugins_manager() -> Any:
     from indexsmith.plugin.manager import Plugins
 
@@ -206,7 +212,7 @@ def print_comparison(table: Any, title: str) -> None:
     )
     for i, header in enumerate(headers):
         out.add_column(escape(header), justify="left" if i == 0 else "right", no_wrap=True)
-    for row in rows:  # ids are the user's text, not console markup
-        out.add_row(*(escape(str(cell)) for cell in row))
+    for row in rows:
+        out.add_row(*plain_row(*row))
     # Piped or logged output is not cut to 80 columns.
     (stdout if stdout.is_terminal else Console(highlight=False, width=160)).print(out)

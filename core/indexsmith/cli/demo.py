@@ -40,5 +40,6 @@ def demo(out: str, size: str) -> None:
     print_comparison(table, f"Headline indices on the {size} demo market")
     stdout.print(
         f"results in {out}/ (one folder per index); every statistic: indexsmith compare {out} --format csv; "
-        f"factsheet: {out}/factsheet.html"
+        f"factsheet: {out}/factsheet.html",
+        markup=False,
     )

@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from indexsmith.cli.app import cli, plugins_manager, stderr, stdout
+from indexsmith.cli.app import cli, plain_row, plugins_manager, stderr, stdout
 
 
 @cli.group()
@@ -158,10 +158,12 @@ def market_sources(as_json: bool) -> None:
     table = Table("source", "plugin", "distribution", "reads", "params")
     for row in rows:
         table.add_row(
-            row["name"],
-            row["plugin"],
-            f"{row['distribution']} {row['version']}" if row["distribution"] else "-",
-            ", ".join(row["files"]) or row["summary"],
-            ", ".join(p["name"] for p in row["params"]) or "-",
+            *plain_row(
+                row["name"],
+                row["plugin"],
+                f"{row['distribution']} {row['version']}" if row["distribution"] else "-",
+                ", ".join(row["files"]) or row["summary"],
+                ", ".join(p["name"] for p in row["params"]) or "-",
+            )
         )
     stdout.print(table)

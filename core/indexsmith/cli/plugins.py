@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from indexsmith.cli.app import cli, plugins_manager, stdout
+from indexsmith.cli.app import cli, plain_row, plugins_manager, stdout
 from indexsmith.cli.reference import component_reference, reference_markdown
 from indexsmith.components import STAGES
 
@@ -25,7 +25,7 @@ def plugins(as_json: bool) -> None:
     table = Table("plugin", "distribution", "version", "components")
     for row in rows:
         provided = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in row["components"].items())
-        table.add_row(row["name"], row["distribution"] or "-", row["version"] or "-", provided)
+        table.add_row(*plain_row(row["name"], row["distribution"] or "-", row["version"] or "-", provided))
     stdout.print(table)
 
 
@@ -60,7 +60,12 @@ def components(kind: str | None, as_json: bool, markdown: bool) -> None:
             or "-"
         )
         table.add_row(
-            row["kind"], row["name"], f"{row['distribution'] or row['plugin']} {row['version'] or ''}", params
+            *plain_row(
+                row["kind"],
+                row["name"],
+                f"{row['distribution'] or row['plugin']} {row['version'] or ''}",
+                params,
+            )
         )
     stdout.print(table)
 
@@ -102,8 +107,10 @@ def presets(as_json: bool) -> None:
     for row in rows:
         family = row["id"] == row["file"]
         table.add_row(
-            row["id"] if family else f"  {row['id']}",
-            row["name"],
-            f"{len(row['indices'])} indices" if family else f"from {row['file']}",
+            *plain_row(
+                row["id"] if family else f"  {row['id']}",
+                row["name"],
+                f"{len(row['indices'])} indices" if family else f"from {row['file']}",
+            )
         )
     stdout.print(table)

@@ -23,6 +23,8 @@ ACTIONS = ("split", "spin-off", "cash-acquisition", "stock-acquisition", "delist
 ENDING = ("cash-acquisition", "stock-acquisition", "delisting")
 #: The dividend kinds (``kind`` column).
 DIVIDEND_KINDS = ("regular", "special")
+#: The delisting reasons (``reason`` column of corporate actions).
+DELISTING_REASONS = ("bankruptcy", "acquisition", "voluntary", "listing-standards")
 
 
 def check_rules(
@@ -38,8 +40,23 @@ def check_rules(
             "the prices table has no rows", names["prices"], "a market needs the closes of its securities"
         )
     _finite(tables, names, problems)
-    _kinds(tables["corporate_actions"], "action", ACTIONS, names["corporate_actions"], problems)
-    _kinds(tables["dividends"], "kind", DIVIDEND_KINDS, names["dividends"], problems)
+    _kinds(
+        tables["corporate_actions"],
+        "action",
+        ACTIONS,
+        "corporate action",
+        names["corporate_actions"],
+        problems,
+    )
+    _kinds(tables["dividends"], "kind", DIVIDEND_KINDS, "dividend kind", names["dividends"], problems)
+    _kinds(
+        tables["corporate_actions"],
+        "reason",
+        DELISTING_REASONS,
+        "delisting reason",
+        names["corporate_actions"],
+        problems,
+    )
     actions = tables["corporate_actions"]
     for column, what in (("acquirer_id", "acquirer"), ("new_security_id", "spun-off security")):
         values = actions[column]
@@ -86,7 +103,9 @@ def _finite(tables: Mapping[str, pd.DataFrame], names: Mapping[str, str], proble
             )
 
 
-def _kinds(frame: pd.DataFrame, column: str, allowed: tuple[str, ...], file: str, problems: Any) -> None:
+def _kinds(
+    frame: pd.DataFrame, column: str, allowed: tuple[str, ...], what: str, file: str, problems: Any
+) -> None:
     values = frame[column].astype(object)
     unknown = values.notna().to_numpy() & ~values.isin(allowed).to_numpy()
     if not unknown.any():
@@ -98,7 +117,7 @@ def _kinds(frame: pd.DataFrame, column: str, allowed: tuple[str, ...], file: str
         hint = f"did you mean '{close[0]}'? " if close else ""
         count = f"{len(rows)} rows, first" if len(rows) > 1 else "row"
         problems.add(
-            f"{column} {_short(value)} is not a known {'corporate action' if column == 'action' else 'dividend kind'}",
+            f"{column} {_short(value)} is not a known {what}",
             f"{file} {count} {rows[0]}",
             hint + f"use one of {', '.join(allowed)} (written exactly so)",
         )
@@ -122,6 +141,7 @@ def _chronology(
         ),
         "correct listing_date or delisting_date",
     )
+    _delisting_dates(tables, names, codes, problems)
     prices = tables["prices"]
     if len(prices):
         code = codes["prices"]
@@ -169,4 +189,36 @@ def _chronology(
             f"{r['available_date']:%Y-%m-%d}, before the period ends"
         ),
         "available_date is when the market could first know them (a filing date), on or after period_end",
+    )
+
+
+def _delisting_dates(
+    tables: Mapping[str, pd.DataFrame],
+    names: Mapping[str, str],
+    codes: Mapping[str, np.ndarray],
+    problems: Any,
+) -> None:
+    """A ``delisting`` action and the security's ``delisting_date``, when both are given,
+    name the same session (its last close): otherwise one of them is wrong, and which
+    one decides when the member leaves the index."""
+    sec, actions = tables["securities"], tables["corporate_actions"]
+    code = codes["corporate_actions"]
+    known = np.append(sec["delisting_date"].to_numpy(), np.datetime64("NaT"))
+    recorded = known[np.where(code >= 0, code, len(sec))]
+    differs = (
+        (actions["action"] == "delisting").to_numpy()
+        & ~np.isnat(recorded)
+        & ~np.isnat(actions["date"].to_numpy())
+        & (actions["date"].to_numpy() != recorded)
+    )
+    by_id = sec.drop_duplicates("security_id").set_index("security_id")["delisting_date"]
+    problems.rows(
+        names["corporate_actions"],
+        actions,
+        differs,
+        lambda r: (
+            f"delisting of {r['security_id']} on {r['date']:%Y-%m-%d} differs from its delisting_date "
+            f"{by_id[r['security_id']]:%Y-%m-%d} in securities"
+        ),
+        "date both on the security's last session with a price, or leave delisting_date empty",
     )

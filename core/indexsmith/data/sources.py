@@ -26,6 +26,7 @@ import pandas as pd
 
 from indexsmith.components import Component
 from indexsmith.data.calendars import TradingCalendar, get_calendar
+from indexsmith.data.dates import is_date_format, parse_dates
 from indexsmith.data.market import Market
 from indexsmith.data.schema import MAX_PROBLEMS, REQUIRED_TABLES, SCHEMA
 from indexsmith.errors import DataError, Problem
@@ -180,8 +181,22 @@ class DirectorySource(MarketSource):
 
     files: ClassVar[tuple[str, ...]] = tuple(SCHEMA)
 
+    date_format: str | None = attrs.field(
+        default=None,
+        validator=is_date_format,
+        metadata={
+            "help": "strftime pattern of every date in the CSV files, e.g. %d/%m/%Y (default: ISO "
+            "YYYY-MM-DD only); a date not written so is refused with its file, row and column"
+        },
+    )
+
     def read(self, location: Path, calendar: TradingCalendar) -> SourceTables:
-        return read_directory(location)
+        tables = read_directory(location)
+        if self.date_format is None:
+            return tables
+        return SourceTables(
+            parse_dates(tables.frames, tables.file_names, self.date_format, str(location)), tables.file_names
+        )
 
 
 def load_market(

@@ -395,10 +395,14 @@ def resolve(
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
+    """Each problem once; where the structuring pass said only "expected a table" at a path
+    that the component pass explains better ("params must be a table, got [1]"), the
+    better line alone (one mistake, one line)."""
     seen: dict[Problem, None] = {}
     for problem in problems:
         seen.setdefault(problem, None)
-    return list(seen)
+    explained = {p.where for p in seen if p.message != "expected a table"}
+    return [p for p in seen if not (p.message == "expected a table" and p.where in explained)]
 
 
 def load(

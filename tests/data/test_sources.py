@@ -46,8 +46,19 @@ def copy(source: Path, tmp_path: Path) -> Path:
 def test_crsp_reads_codes_into_the_documented_tables(crsp: indexsmith.Market) -> None:
     dsf = pd.read_csv(CRSP / "dsf.csv", dtype={"PERMNO": str, "DATE": str})
     sec = crsp.securities.set_index("security_id")
-    # SHRCD 73 (the ETF) is left out by default; two share classes share PERMCO 506.
-    assert list(sec.index) == ["10001", "10002", "10003", "10004", "10005", "10006", "10007", "10008"]
+    # SHRCD 73 (the ETF) is left out by default, the ADR that becomes common stock (10010)
+    # is read for its latest SHRCD; two share classes share PERMCO 506.
+    assert list(sec.index) == [
+        "10001",
+        "10002",
+        "10003",
+        "10004",
+        "10005",
+        "10006",
+        "10007",
+        "10008",
+        "10010",
+    ]
     assert sec.loc[["10006", "10007"], "company_id"].tolist() == ["506", "506"]
     assert sec.loc["10001", ["sector", "exchange", "security_type"]].tolist() == [
         "Information Technology",
@@ -113,8 +124,8 @@ def test_market_import_writes_the_documented_format_once(tmp_path: Path, crsp: i
     code, stdout, _ = run("market", "import", f"crsp:{CRSP}", "--out", str(out))
     assert code == 0
     assert stdout.splitlines()[0] == (
-        f"imported crsp:{CRSP} to {out}: securities 8 rows, prices 3,599 rows, shares 16 rows, "
-        "dividends 43 rows, corporate_actions 4 rows, fundamentals 80 rows"
+        f"imported crsp:{CRSP} to {out}: securities 9 rows, prices 4,104 rows, shares 18 rows, "
+        "dividends 43 rows, corporate_actions 4 rows, security_history 3 rows, fundamentals 80 rows"
     )
     assert indexsmith.load_market(out).fingerprint() == crsp.fingerprint()
     # A second import into the now non-empty folder is refused before any work.

@@ -70,6 +70,11 @@ class Market:
             .sort_values(["date", "security_id"], kind="stable")
             .reset_index(drop=True)
         )
+        self.security_history = (
+            tables["security_history"]
+            .sort_values(["date", "security_id"], kind="stable")
+            .reset_index(drop=True)
+        )
         self._fingerprint: str | None = None
         self._month_sums: MonthSums | None = None
 
@@ -145,6 +150,7 @@ class Market:
         fundamentals: dict[str, np.ndarray],
         dividends: pd.DataFrame,
         corporate_actions: pd.DataFrame,
+        security_history: pd.DataFrame,
     ) -> Market:
         """A market from the parts of one built before (see :mod:`indexsmith.data.compiled`):
         nothing is validated again."""
@@ -153,6 +159,7 @@ class Market:
         market.securities, market.security_ids, market.sessions = securities, security_ids, sessions
         market.daily, market.shares, market.fundamentals = daily, shares, fundamentals
         market.dividends, market.corporate_actions = dividends, corporate_actions
+        market.security_history = security_history
         market._fingerprint = None
         market._month_sums = None
         return market
@@ -275,7 +282,11 @@ class Market:
                             values.astype(np.float64) if values.dtype.kind == "f" else values
                         ).tobytes()
                     )
-            for frame in (self.dividends, self.corporate_actions):
+            # A market without a security history keeps the fingerprint it had before the table.
+            frames = [self.dividends, self.corporate_actions]
+            if len(self.security_history):
+                frames.append(self.security_history)
+            for frame in frames:
                 digest.update(
                     pd.util.hash_pandas_object(frame.astype(object), index=False).to_numpy().tobytes()
                 )

@@ -17,14 +17,9 @@ import pandas as pd
 from indexsmith import Register, TradingCalendar, hookimpl
 from indexsmith.market import MarketSource, SourceTables, VendorFiles, to_sessions
 
-from indexsmith_plugins.sources.crsp_codes import (
-    DELISTING,
-    EXCHANGES,
-    OTHER_SHARE_CODES,
-    SHARE_TYPES,
-    sector_of_sic,
-)
+from indexsmith_plugins.sources.crsp_codes import DELISTING, SHARE_TYPES
 from indexsmith_plugins.sources.crsp_fundamentals import fundamentals
+from indexsmith_plugins.sources.crsp_names import chosen_permnos, read_names, reference
 
 #: Letters CRSP exports for missing delisting returns (A, S, T, P...) and its numeric codes.
 MISSING_RETURNS = {"A", "B", "C", "P", "S", "T", "-55", "-66", "-88", "-99"}
@@ -85,16 +80,18 @@ class CrspSource(MarketSource):
         )
         files.raise_if_any()
         assert dsf is not None and names is not None
-        securities, chosen = self._securities(files, names, dsf)
+        names = read_names(files, names)
+        chosen = chosen_permnos(names, self.share_codes)
         prices, shares = self._daily(files, dsf, chosen)
         first = prices.groupby("security_id")["date"].min()
         last = prices.groupby("security_id")["date"].max()
-        securities["listing_date"] = securities["security_id"].map(first)
-        securities = securities[securities["listing_date"].notna()].reset_index(drop=True)
+        permco = dsf.assign(PERMNO=dsf["PERMNO"].astype(str)).drop_duplicates("PERMNO").set_index("PERMNO")
+        ref = reference(files, names, permco["PERMCO"], first, last, calendar)
+        securities = ref.securities
         closes = prices.set_index(["security_id", "date"])["close"]
         dividends, actions = self._distributions(files, dist, chosen, closes, last, calendar)
         exits = self._delistings(files, delist, chosen, closes, last, calendar)
-        changes = self._ticker_changes(names, chosen, first, last, calendar)
+        changes = ref.ticker_changes
         files.raise_if_any()
         securities["delisting_date"] = securities["security_id"].map(
             exits.drop_duplicates("security_id").set_index("security_id")["date"]
@@ -113,8 +110,10 @@ class CrspSource(MarketSource):
                 [f.attrs.get("source_rows", np.zeros(len(f), dtype=int)) for f in (actions, exits, changes)]
             )
         )
+        frames["security_history"] = ref.history
         file_names = {
             "securities": names.attrs["file"],
+            "security_history": names.attrs["file"],
             "prices": dsf.attrs["file"],
             "shares": dsf.attrs["file"],
         }
@@ -132,69 +131,6 @@ class CrspSource(MarketSource):
             file_names["fundamentals"] = fundq.attrs["file"]
         files.raise_if_any()
         return SourceTables(frames, file_names)
-
-    def _securities(
-        self, files: VendorFiles, names: pd.DataFrame, dsf: pd.DataFrame
-    ) -> tuple[pd.DataFrame, set[str]]:
-        """One row per PERMNO whose latest SHRCD is in ``share_codes``: ticker as first
-        named, company name, exchange and sector as last named, company = PERMCO."""
-        names = names.assign(
-            NAMEDT=files.dates(names, "NAMEDT"),
-            SHRCD=files.numbers(names, "SHRCD"),
-            EXCHCD=files.numbers(names, "EXCHCD"),
-            SICCD=files.numbers(names, "SICCD", required=False),
-            row=np.arange(1, len(names) + 1),
-        )
-        names["PERMNO"] = names["PERMNO"].astype(str)
-        known = names["SHRCD"].isin([*SHARE_TYPES, *OTHER_SHARE_CODES]) | names["SHRCD"].isna()
-        files.rows(
-            names,
-            ~known,
-            lambda r: (
-                f"SHRCD {r['SHRCD']:.0f} of PERMNO {r['PERMNO']} is not a CRSP share code the source knows"
-            ),
-            f"the crsp source knows {', '.join(str(c) for c in sorted([*SHARE_TYPES, *OTHER_SHARE_CODES]))}",
-        )
-        names = names.sort_values(["PERMNO", "NAMEDT"], kind="stable")
-        latest = names.groupby("PERMNO").tail(1).set_index("PERMNO")
-        chosen = latest[latest["SHRCD"].isin(self.share_codes)]
-        bad_exchange = ~chosen["EXCHCD"].isin(list(EXCHANGES))
-        for permno, row in chosen[bad_exchange].iterrows():
-            files.add(
-                f"EXCHCD {row['EXCHCD']:.0f} of PERMNO {permno} is not an exchange code the source knows",
-                f"{names.attrs['file']} row {row['row']}",
-                "the crsp source reads EXCHCD 1 (XNYS), 2 (XASE), 3 (XNAS), 4 (ARCX), 31-33 (when-issued), "
-                "0, -1, -2 (off the exchanges: OTC)",
-            )
-        sectors = chosen["SICCD"].map(sector_of_sic)
-        for permno, row in chosen[sectors.isna()].iterrows():
-            files.add(
-                f"SICCD {row['SICCD']} of PERMNO {permno} has no sector in the source's SIC table",
-                f"{names.attrs['file']} row {row['row']}",
-                "correct the SIC code (docs/sources/crsp.md lists the ranges), or leave the security out",
-            )
-        first_named = names.groupby("PERMNO").head(1).set_index("PERMNO")
-        permco = (
-            dsf.assign(PERMNO=dsf["PERMNO"].astype(str))
-            .drop_duplicates("PERMNO")
-            .set_index("PERMNO")["PERMCO"]
-        )
-        ids = list(chosen.index)
-        securities = pd.DataFrame(
-            {
-                "security_id": ids,
-                "company_id": [str(permco.get(p, p)) for p in ids],
-                "ticker": first_named["TICKER"].reindex(ids).to_numpy(),
-                "name": (chosen["COMNAM"] if "COMNAM" in chosen.columns else chosen["TICKER"]).to_numpy(),
-                "sector": sectors.to_numpy(),
-                "exchange": chosen["EXCHCD"].map(EXCHANGES).to_numpy(),
-                "country_of_incorporation": "US",
-                "country_of_headquarters": "US",
-                "security_type": chosen["SHRCD"].map(SHARE_TYPES).to_numpy(),
-            }
-        )
-        securities.attrs["source_rows"] = tuple(chosen["row"].to_numpy())
-        return securities, set(ids)
 
     def _daily(
         self, files: VendorFiles, dsf: pd.DataFrame, chosen: set[str]
@@ -382,37 +318,6 @@ class CrspSource(MarketSource):
         frame = out.drop(columns="row")
         frame.attrs["source_rows"] = tuple(out["row"].to_numpy())
         return frame
-
-    def _ticker_changes(
-        self,
-        names: pd.DataFrame,
-        chosen: set[str],
-        first: pd.Series,
-        last: pd.Series,
-        calendar: TradingCalendar,
-    ) -> pd.DataFrame:
-        """A names row whose TICKER differs from the one before it: a ticker change from
-        its NAMEDT (the next session when NAMEDT is not one)."""
-        frame = names.assign(
-            PERMNO=names["PERMNO"].astype(str),
-            NAMEDT=pd.to_datetime(names["NAMEDT"], format="mixed"),
-            row=np.arange(1, len(names) + 1),
-        )
-        frame = frame[frame["PERMNO"].isin(chosen)].sort_values(["PERMNO", "NAMEDT"], kind="stable")
-        changed = (frame["PERMNO"] == frame["PERMNO"].shift()) & (frame["TICKER"] != frame["TICKER"].shift())
-        rows = frame[changed]
-        when = to_sessions(rows["NAMEDT"], calendar)
-        inside = (when > rows["PERMNO"].map(first)) & (when <= rows["PERMNO"].map(last))
-        out = pd.DataFrame(
-            {
-                "date": when[inside],
-                "security_id": rows["PERMNO"][inside],
-                "action": "ticker-change",
-                "new_ticker": rows["TICKER"][inside],
-            }
-        ).reset_index(drop=True)
-        out.attrs["source_rows"] = tuple(rows["row"][inside].to_numpy())
-        return out
 
 
 @hookimpl

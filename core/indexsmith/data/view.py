@@ -85,6 +85,13 @@ class MarketView:
             & ~(sec["delisting_date"] < self.as_of).to_numpy()
         )
         visible = sec[listed].copy()
+        # On record as listed, but without a close on this session: left out, with a reason.
+        on_record = (sec["listing_date"] <= self.as_of).to_numpy() & ~(
+            sec["delisting_date"] < self.as_of
+        ).to_numpy()
+        self._unpriced = np.flatnonzero(on_record & ~priced)
+        self._last_priced = getattr(market.daily, "last_session", None)
+        self._market_securities_listing = sec["listing_date"].to_numpy()
         # The reference values in force: the securities table holds them at listing,
         # ticker-change actions and security_history rows the later ones (from their date).
         changes = market.memo("reference_changes", lambda: reference_changes(market))
@@ -284,6 +291,25 @@ class MarketView:
             f"{self.as_of:%Y-%m-%d}"
         )
         return reasons
+
+    def unpriced(self) -> pd.Series:
+        """Securities the securities table lists on the as-of date (``listing_date`` on or
+        before it, no earlier ``delisting_date``) that have no close that session, with the
+        reason: they are not in :attr:`securities`, so no screen or component sees them."""
+        pos = self._unpriced
+        ids = pd.Index(self._ids[pos], name="security_id")
+        if not len(pos):
+            return pd.Series([], index=ids, dtype=object, name="unpriced")
+        last = self._last_priced[pos] if self._last_priced is not None else np.full(len(pos), -1)
+        listing = self._market_securities_listing[pos]
+        reasons = [
+            f"no close in the prices table after {self.sessions[end]:%Y-%m-%d} and no delisting_date on or "
+            f"before {self.as_of:%Y-%m-%d}"
+            if 0 <= end < self._t
+            else f"no close in the prices table on or before {self.as_of:%Y-%m-%d} (listing_date {first:%Y-%m-%d})"
+            for end, first in zip(last, pd.DatetimeIndex(listing), strict=True)
+        ]
+        return pd.Series(reasons, index=ids, dtype=object, name="unpriced")
 
     def market_cap(self, ids: Iterable[str]) -> pd.Series:
         """Security market cap: close x shares outstanding."""

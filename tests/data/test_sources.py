@@ -147,6 +147,7 @@ def test_market_sources_lists_each_source_with_plugin_and_version() -> None:
         "share_codes",
         "float_factor",
         "fundamentals_units",
+        "rdq_fallback_days",
     ]
 
 

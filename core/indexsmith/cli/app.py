@@ -182,13 +182,21 @@ def open_market(
                 )
             ]
         )
-    return open_data(
+    market = open_data(
         data,
         definition.calendar,
         plugins=plugins,
         params=source_params(params),
         vocabulary=definition.vocabulary,
     )
+    print_notes(market.notes)
+    return market
+
+
+def print_notes(notes: Iterable[str]) -> None:
+    """A source's notes on its conversion, one ``note:`` line each on stderr."""
+    for note in notes:
+        stderr.print(f"note: {note}", markup=False)
 
 
 def print_comparison(table: Any, title: str) -> None:

@@ -35,6 +35,8 @@ class Market:
         tables = validated.tables
         self.calendar = calendar
         self.source = source
+        #: The source's notes on the conversion (:attr:`SourceTables.notes`).
+        self.notes: tuple[str, ...] = ()
         self.securities = tables["securities"]
         self.security_ids = validated.security_ids
         prices = tables["prices"]
@@ -155,7 +157,7 @@ class Market:
         """A market from the parts of one built before (see :mod:`indexsmith.data.compiled`):
         nothing is validated again."""
         market = cls.__new__(cls)
-        market.calendar, market.source = calendar, source
+        market.calendar, market.source, market.notes = calendar, source, ()
         market.securities, market.security_ids, market.sessions = securities, security_ids, sessions
         market.daily, market.shares, market.fundamentals = daily, shares, fundamentals
         market.dividends, market.corporate_actions = dividends, corporate_actions

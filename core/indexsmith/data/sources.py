@@ -54,6 +54,9 @@ class SourceTables:
 
     frames: Mapping[str, pd.DataFrame]
     file_names: Mapping[str, str] = attrs.field(factory=dict)
+    #: What the user should know about the conversion that is not an error (rows a
+    #: documented rule left out, values it filled in): one line each, printed as ``note:``.
+    notes: tuple[str, ...] = ()
 
 
 class MarketSource(Component):
@@ -82,13 +85,15 @@ class MarketSource(Component):
         """Read ``location`` and validate it into a :class:`Market` named ``label``."""
         path = Path(location).expanduser()
         tables = self.read(path, get_calendar(calendar))
-        return Market.from_frames(
+        market = Market.from_frames(
             tables.frames,
             calendar=calendar,
             file_names=tables.file_names,
             source=label or str(path),
             vocabulary=vocabulary,
         )
+        market.notes = tables.notes
+        return market
 
 
 def read_file(path: Path) -> pd.DataFrame:

@@ -50,6 +50,14 @@ class CrspSource(MarketSource):
     fundamentals_units: float = attrs.field(
         default=1e6, metadata={"help": "multiplier of NIQ, CEQQ, SALEQ (Compustat reports millions)"}
     )
+    rdq_fallback_days: int | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(0)]),
+        metadata={
+            "help": "a quarter without RDQ is known this many calendar days after DATADATE "
+            "(default: left out, with the count in a note)"
+        },
+    )
 
     def __attrs_post_init__(self) -> None:
         unknown = [c for c in self.share_codes if c not in SHARE_TYPES]
@@ -83,6 +91,7 @@ class CrspSource(MarketSource):
         names = read_names(files, names)
         chosen = chosen_permnos(names, self.share_codes)
         prices, shares = self._daily(files, dsf, chosen)
+        self._check_factors(files, dsf, dist, chosen)
         first = prices.groupby("security_id")["date"].min()
         last = prices.groupby("security_id")["date"].max()
         permco = dsf.assign(PERMNO=dsf["PERMNO"].astype(str)).drop_duplicates("PERMNO").set_index("PERMNO")
@@ -120,6 +129,7 @@ class CrspSource(MarketSource):
         if dist is not None:
             file_names["dividends"] = file_names["corporate_actions"] = dist.attrs["file"]
         fundq = files.table("fundq", ["GVKEY", "DATADATE", "RDQ", "NIQ", "CEQQ", "SALEQ"], required=False)
+        notes: list[str] = []
         if fundq is not None:
             links = files.table(
                 "ccmxpf_linktable", ["GVKEY", "LPERMNO", "LINKTYPE", "LINKPRIM", "LINKDT", "LINKENDDT"]
@@ -127,10 +137,12 @@ class CrspSource(MarketSource):
             files.raise_if_any()
             assert links is not None
             company = securities.set_index("security_id")["company_id"]
-            frames["fundamentals"] = fundamentals(files, fundq, links, company, self.fundamentals_units)
+            frames["fundamentals"], notes = fundamentals(
+                files, fundq, links, company, self.fundamentals_units, self.rdq_fallback_days
+            )
             file_names["fundamentals"] = fundq.attrs["file"]
         files.raise_if_any()
-        return SourceTables(frames, file_names)
+        return SourceTables(frames, file_names, tuple(notes))
 
     def _daily(
         self, files: VendorFiles, dsf: pd.DataFrame, chosen: set[str]
@@ -164,6 +176,51 @@ class CrspSource(MarketSource):
         shares = shares.reset_index(drop=True)
         shares.attrs["source_rows"] = tuple(held[change]["row"].to_numpy())
         return prices, shares
+
+    def _check_factors(
+        self, files: VendorFiles, dsf: pd.DataFrame, dist: pd.DataFrame | None, chosen: set[str]
+    ) -> None:
+        """A change of CFACPR from one dsf row of a PERMNO to the next is a distribution with
+        a price factor (a split, a stock dividend): one that no dsedist row with a FACPR,
+        ex-dated after the earlier row and on or before the later one, explains is refused
+        with its dsf row. The closes would carry an adjustment the index never applies."""
+        if "CFACPR" not in dsf.columns:
+            return
+        frame = pd.DataFrame(
+            {
+                "PERMNO": dsf["PERMNO"].astype(str),
+                "date": pd.to_datetime(dsf["DATE"].astype(str), errors="coerce", format="mixed"),
+                "factor": pd.to_numeric(dsf["CFACPR"], errors="coerce"),
+                "row": np.arange(1, len(dsf) + 1),
+            }
+        )
+        frame = frame[frame["PERMNO"].isin(chosen) & frame["factor"].gt(0) & frame["date"].notna()]
+        frame = frame.sort_values(["PERMNO", "date"], kind="stable")
+        same = frame["PERMNO"] == frame["PERMNO"].shift()
+        before, since = frame["factor"].shift(), frame["date"].shift()
+        moved = frame[same & ((before / frame["factor"] - 1.0).abs() > 1e-6)]
+        if moved.empty:
+            return
+        factors = pd.DataFrame(columns=["PERMNO", "EXDT"])
+        if dist is not None:
+            facpr = pd.to_numeric(dist["FACPR"], errors="coerce")
+            factors = pd.DataFrame(
+                {
+                    "PERMNO": dist["PERMNO"].astype(str),
+                    "EXDT": pd.to_datetime(dist["EXDT"].astype(str), errors="coerce", format="mixed"),
+                }
+            )[facpr.fillna(0).ne(0).to_numpy()]
+        file = dsf.attrs.get("file", "dsf")
+        for row in moved.itertuples():
+            ex = factors.loc[factors["PERMNO"] == row.PERMNO, "EXDT"]
+            if ((ex > since[row.Index]) & (ex <= row.date)).any():
+                continue
+            files.add(
+                f"CFACPR of PERMNO {row.PERMNO} changes from {before[row.Index]:g} to {row.factor:g} on "
+                f"{row.date:%Y-%m-%d}, and no dsedist distribution with a FACPR explains it",
+                f"{file} row {row.row}",
+                "add the split or stock dividend to dsedist (DISTCD 5xxx with FACPR and FACSHR), or correct CFACPR",
+            )
 
     def _distributions(
         self,
@@ -263,7 +320,9 @@ class CrspSource(MarketSource):
     ) -> pd.DataFrame:
         """DLSTCD by its first digit (``DELISTING``); a merger's value per share is the last
         close times 1 + DLRET (DLPRC when DLRET is missing): shares of NWPERM when it is in
-        the data, else cash. The action is dated on the last session with a price."""
+        the data, else cash. A liquidation (4xx) pays that value in cash, a bankruptcy when
+        it is 0, a voluntary delisting when it is unknown. The action is dated on the last
+        session with a price."""
         columns = ["date", "security_id", "action", "cash", "acquirer_id", "ratio", "reason"]
         if delist is None:
             return pd.DataFrame(columns=columns)
@@ -309,10 +368,13 @@ class CrspSource(MarketSource):
                         row.row,
                     )
                 )
-            elif kind == "merger" and value == value:
+            elif (kind == "merger" and value == value) or (kind == "liquidation" and value > 0):
+                # A liquidation's holders receive its final distributions: the value in cash.
                 rows.append((when, row.PERMNO, "cash-acquisition", value, None, np.nan, None, row.row))
+            elif kind == "liquidation" and value == value:  # DLRET -100%: nothing is left for holders
+                rows.append((when, row.PERMNO, "delisting", np.nan, None, np.nan, "bankruptcy", row.row))
             else:
-                reason = "acquisition" if kind == "merger" else kind
+                reason = {"merger": "acquisition", "liquidation": "voluntary"}.get(kind, kind)
                 rows.append((when, row.PERMNO, "delisting", np.nan, None, np.nan, reason, row.row))
         out = pd.DataFrame(rows, columns=[*columns, "row"])
         frame = out.drop(columns="row")

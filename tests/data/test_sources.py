@@ -378,3 +378,37 @@ def test_a_source_registered_by_a_plugin(tmp_path: Path) -> None:
     assert market.source == f"copy:{tmp_path / 'dir'}" and len(market.securities) == 3
     with pytest.raises(indexsmith.PluginError, match="market-source name 'copy' is registered twice"):
         plugins.add("market-source", "copy", Copy)
+
+
+def test_yahoo_reads_per_ticker_action_files(tmp_path: Path) -> None:
+    folder = copy(YAHOO, tmp_path)
+    actions = pd.read_csv(folder / "actions.csv", dtype=str)
+    (folder / "actions.csv").unlink()
+    for ticker, rows in actions.groupby("Ticker"):
+        rows.drop(columns="Ticker").to_csv(folder / f"{ticker}_actions.csv", index=False)
+    shared = open_market(f"yahoo:{YAHOO}", plugins=Plugins(autoload=False))
+    own = open_market(f"yahoo:{folder}", plugins=Plugins(autoload=False))
+    assert own.fingerprint() == shared.fingerprint()  # the same dividends and 4-for-1 split
+    # A ticker in both layouts, an actions file without prices: every problem at once; then
+    # a bad value names its own file and row.
+    actions.to_csv(folder / "actions.csv", index=False)
+    (folder / "CCC_actions.csv").write_text("Date,Dividends,Stock Splits\n2020-09-01,0.1,0\n")
+    (folder / "BBB_actions.csv").write_text("Date,Dividends,Stock Splits\n2020-09-15,0.3,-2\n")
+    with pytest.raises(DataError) as caught:
+        open_market(f"yahoo:{folder}", plugins=Plugins(autoload=False))
+    assert [line.replace(str(folder), "F") for line in caught.value.lines()] == [
+        "ticker AAA has actions in both actions.csv and AAA_actions.csv at F in yahoo:F — keep them in one of "
+        "the two (every dividend and split would count twice)",
+        "ticker BBB has actions in both actions.csv and BBB_actions.csv at F in yahoo:F — keep them in one of "
+        "the two (every dividend and split would count twice)",
+        "CCC_actions.csv is the actions file of a ticker without a price file at F in yahoo:F — add CCC.csv, "
+        "or remove the actions file",
+    ]
+    (folder / "actions.csv").unlink()
+    (folder / "CCC_actions.csv").unlink()
+    with pytest.raises(DataError) as caught:
+        open_market(f"yahoo:{folder}", plugins=Plugins(autoload=False))
+    assert [line.replace(str(folder), "F") for line in caught.value.lines()] == [
+        "Stock Splits -2 for BBB is negative at BBB_actions.csv row 1 in yahoo:F — write new shares per old "
+        "share (4 for 4-for-1, 0.1 for 1-for-10), 0 for no split",
+    ]

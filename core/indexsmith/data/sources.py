@@ -317,12 +317,14 @@ class VendorFiles:
 
     def rows(self, frame: pd.DataFrame, mask: Iterable[bool], message: object, hint: str) -> None:
         """One problem per row of ``frame`` where ``mask`` is true: data rows counted from 1,
-        or the file's row numbers in a ``row`` column (a frame filtered after reading)."""
+        or the file's row numbers in a ``row`` column (a frame filtered after reading) and
+        its file in a ``file`` column (a frame of several files)."""
         file = frame.attrs.get("file", self.source)
         for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
             row = frame.iloc[i]
             text = message(row) if callable(message) else str(message)
-            self.add(text, f"{file} row {row['row'] if 'row' in frame.columns else i + 1}", hint)
+            where = row["file"] if "file" in frame.columns else file
+            self.add(text, f"{where} row {row['row'] if 'row' in frame.columns else i + 1}", hint)
 
     def raise_if_any(self) -> None:
         if self.problems:

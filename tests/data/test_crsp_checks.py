@@ -3,6 +3,7 @@ CFACPR change no split explains, quarters without an RDQ, liquidation delistings
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -101,3 +102,17 @@ def test_liquidation_delistings_pay_the_final_distribution(
         assert pd.isna(ending.cash) and ending.reason == reason
     else:
         assert ending.cash == pytest.approx(last * per_close)
+
+
+def test_the_documented_sic_table_is_the_map_code_by_code() -> None:
+    from indexsmith_plugins.sources.crsp_codes import sector_of_sic
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sources" / "crsp.md").read_text()
+    documented = {}
+    for low, high, sector in re.findall(r"^\| (\d{4})(?:-(\d{4}))? \| ([^|]+) \|$", text, flags=re.M):
+        for code in range(int(low), int(high or low) + 1):
+            assert code not in documented, f"SIC {code} is in two rows"
+            documented[code] = None if sector.startswith("none") else sector.strip()
+    assert sorted(documented) == list(range(10_000))
+    assert {code: sector_of_sic(float(code)) for code in range(10_000)} == documented
+    assert documented[2834] == "Health Care" and documented[7372] == "Information Technology"

@@ -91,7 +91,7 @@ class MarketView:
         ).to_numpy()
         self._unpriced = np.flatnonzero(on_record & ~priced)
         self._last_priced = getattr(market.daily, "last_session", None)
-        self._market_securities_listing = sec["listing_date"].to_numpy()
+        self._listing_dates = sec["listing_date"].to_numpy()
         # The reference values in force: the securities table holds them at listing,
         # ticker-change actions and security_history rows the later ones (from their date).
         changes = market.memo("reference_changes", lambda: reference_changes(market))
@@ -301,7 +301,7 @@ class MarketView:
         if not len(pos):
             return pd.Series([], index=ids, dtype=object, name="unpriced")
         last = self._last_priced[pos] if self._last_priced is not None else np.full(len(pos), -1)
-        listing = self._market_securities_listing[pos]
+        listing = self._listing_dates[pos]
         reasons = [
             f"no close in the prices table after {self.sessions[end]:%Y-%m-%d} and no delisting_date on or "
             f"before {self.as_of:%Y-%m-%d}"

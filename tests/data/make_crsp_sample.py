@@ -1,11 +1,13 @@
 """Writes tests/data/crsp-sample: a small CRSP/Compustat-layout market with synthetic values
 and the real column names and codes (run from the repository root; output is committed).
 
-Nine PERMNOs, 2019-2020: a 3-for-2 split (ALFA, DISTCD 5523), negative PRC bid/ask days
+Ten PERMNOs, 2019-2020: a 3-for-2 split (ALFA, DISTCD 5523), negative PRC bid/ask days
 and a ticker change (BETA -> BTAX), a spin-off (GAMA distributes GAMS, DISTCD 3763), a cash
 merger delisting with DLRET (DELT, DLSTCD 233), a company with two share classes (EPSA,
-EPSB, one PERMCO), an ETF (SHRCD 73, left out by default) and a Compustat restatement
-reported after the quarter's RDQ (ALFA 2019Q4).
+EPSB, one PERMCO), an ETF (SHRCD 73, left out by default), a Compustat restatement
+reported after the quarter's RDQ (ALFA 2019Q4), and an ADR that moves from XASE to XNYS
+(2019-10-01) and becomes common stock in another sector (SHRCD 31 -> 11, SICCD 2834 ->
+7372, 2020-04-01: KAPA).
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ ROSTER = [
     (10007, 506, "EPSB", 11, 3, 4841, 108.0, 300_000, "2019-01-02", None),
     (10008, 508, "ZETA", 11, 1, 5411, 45.0, 2_000_000, "2019-01-02", None),
     (10009, 509, "ETFX", 73, 4, 6726, 300.0, 100_000, "2019-01-02", None),
+    (10010, 510, "KAPA", 11, 1, 7372, 100.0, 3_000_000, "2019-01-02", None),
+]
+#: KAPA's names history: NAMEDT, NAMEENDT, SHRCD, EXCHCD, SICCD, COMNAM.
+KAPA = [
+    ("2019-01-02", "2019-09-30", 31, 2, 2834, "KAPA PHARMA PLC ADR"),
+    ("2019-10-01", "2020-03-31", 31, 1, 2834, "KAPA PHARMA PLC ADR"),
+    ("2020-04-01", "2020-12-31", 11, 1, 7372, "KAPA SOFTWARE INC"),
 ]
 SPLIT = ("2020-06-15", 10001)
 SPIN = ("2020-07-01", 10003, 10004, 12.0)  # GAMA holders get 0.5 GAMS (worth 24) per share
@@ -86,6 +95,8 @@ def main() -> None:
                     "BETA THERAPEUTICS INC",
                 )
             )
+        elif ticker == "KAPA":
+            names.extend((permno, permco, a, b, c, e, i, ticker, n) for a, b, c, e, i, n in KAPA)
         else:
             names.append((permno, permco, start, "2020-12-31", shrcd, exchcd, sic, ticker, f"{ticker} CORP"))
     pd.DataFrame(

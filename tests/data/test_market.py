@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import indexsmith
 import numpy as np
 import pandas as pd
 import pytest
-from indexsmith import DataError, Market, load_market
+from indexsmith import DataError, Market, Plugins, load_market
 from indexsmith.demo import export, generate
 
-from tests.support import tiny_frames
+from tests.support import monthly_index, tiny_frames
 
 
 def with_tables(closes, **extra):  # type: ignore[no-untyped-def]
@@ -210,3 +211,25 @@ def test_generator_is_deterministic(demo_tables) -> None:  # type: ignore[no-unt
         pd.testing.assert_frame_equal(frame, again[name])
     other = generate("small", seed=1)
     assert not other["prices"]["close"].equals(demo_tables["prices"]["close"])
+
+
+def test_a_listed_security_without_a_close_is_recorded_as_an_exclusion() -> None:
+    # B's prices stop after 2024-02-06 without a delisting_date; C is listed from
+    # 2024-01-02 but its first close is on 2024-02-13. Neither can be valued on the rank
+    # dates between: the exclusions say why (screen "data"), instead of dropping them silently.
+    frames = tiny_frames({"A": [10.0] * 60, "B": [20.0] * 25 + [None] * 35, "C": [None] * 29 + [5.0] * 31})
+    frames["securities"].loc[2, "listing_date"] = pd.Timestamp("2024-01-02")
+    market = Market.from_frames(frames)
+    assert market.view("2024-02-12").unpriced().to_dict() == {
+        "B": "no close in the prices table after 2024-02-06 and no delisting_date on or before 2024-02-12",
+        "C": "no close in the prices table on or before 2024-02-12 (listing_date 2024-01-02)",
+    }
+    assert market.view("2024-02-06").unpriced().index.tolist() == ["C"]
+    result = indexsmith.build(monthly_index(), market, plugins=Plugins(autoload=False))["t"]
+    rows = [
+        (f"{d:%Y-%m-%d}", s, screen)
+        for d, s, screen in result.exclusions[["rank_date", "security_id", "screen"]].itertuples(index=False)
+    ]
+    assert rows == [("2024-01-31", "C", "data"), ("2024-02-29", "B", "data")]
+    members = result.constituents.groupby("rank_date")["security_id"].apply(lambda s: " ".join(sorted(s)))
+    assert members.tolist() == ["A B", "A C"]

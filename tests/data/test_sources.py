@@ -46,8 +46,19 @@ def copy(source: Path, tmp_path: Path) -> Path:
 def test_crsp_reads_codes_into_the_documented_tables(crsp: indexsmith.Market) -> None:
     dsf = pd.read_csv(CRSP / "dsf.csv", dtype={"PERMNO": str, "DATE": str})
     sec = crsp.securities.set_index("security_id")
-    # SHRCD 73 (the ETF) is left out by default; two share classes share PERMCO 506.
-    assert list(sec.index) == ["10001", "10002", "10003", "10004", "10005", "10006", "10007", "10008"]
+    # SHRCD 73 (the ETF) is left out by default, the ADR that becomes common stock (10010)
+    # is read for its latest SHRCD; two share classes share PERMCO 506.
+    assert list(sec.index) == [
+        "10001",
+        "10002",
+        "10003",
+        "10004",
+        "10005",
+        "10006",
+        "10007",
+        "10008",
+        "10010",
+    ]
     assert sec.loc[["10006", "10007"], "company_id"].tolist() == ["506", "506"]
     assert sec.loc["10001", ["sector", "exchange", "security_type"]].tolist() == [
         "Information Technology",
@@ -113,8 +124,8 @@ def test_market_import_writes_the_documented_format_once(tmp_path: Path, crsp: i
     code, stdout, _ = run("market", "import", f"crsp:{CRSP}", "--out", str(out))
     assert code == 0
     assert stdout.splitlines()[0] == (
-        f"imported crsp:{CRSP} to {out}: securities 8 rows, prices 3,599 rows, shares 16 rows, "
-        "dividends 43 rows, corporate_actions 4 rows, fundamentals 80 rows"
+        f"imported crsp:{CRSP} to {out}: securities 9 rows, prices 4,104 rows, shares 18 rows, "
+        "dividends 43 rows, corporate_actions 4 rows, security_history 3 rows, fundamentals 80 rows"
     )
     assert indexsmith.load_market(out).fingerprint() == crsp.fingerprint()
     # A second import into the now non-empty folder is refused before any work.
@@ -136,6 +147,7 @@ def test_market_sources_lists_each_source_with_plugin_and_version() -> None:
         "share_codes",
         "float_factor",
         "fundamentals_units",
+        "rdq_fallback_days",
     ]
 
 
@@ -366,3 +378,37 @@ def test_a_source_registered_by_a_plugin(tmp_path: Path) -> None:
     assert market.source == f"copy:{tmp_path / 'dir'}" and len(market.securities) == 3
     with pytest.raises(indexsmith.PluginError, match="market-source name 'copy' is registered twice"):
         plugins.add("market-source", "copy", Copy)
+
+
+def test_yahoo_reads_per_ticker_action_files(tmp_path: Path) -> None:
+    folder = copy(YAHOO, tmp_path)
+    actions = pd.read_csv(folder / "actions.csv", dtype=str)
+    (folder / "actions.csv").unlink()
+    for ticker, rows in actions.groupby("Ticker"):
+        rows.drop(columns="Ticker").to_csv(folder / f"{ticker}_actions.csv", index=False)
+    shared = open_market(f"yahoo:{YAHOO}", plugins=Plugins(autoload=False))
+    own = open_market(f"yahoo:{folder}", plugins=Plugins(autoload=False))
+    assert own.fingerprint() == shared.fingerprint()  # the same dividends and 4-for-1 split
+    # A ticker in both layouts, an actions file without prices: every problem at once; then
+    # a bad value names its own file and row.
+    actions.to_csv(folder / "actions.csv", index=False)
+    (folder / "CCC_actions.csv").write_text("Date,Dividends,Stock Splits\n2020-09-01,0.1,0\n")
+    (folder / "BBB_actions.csv").write_text("Date,Dividends,Stock Splits\n2020-09-15,0.3,-2\n")
+    with pytest.raises(DataError) as caught:
+        open_market(f"yahoo:{folder}", plugins=Plugins(autoload=False))
+    assert [line.replace(str(folder), "F") for line in caught.value.lines()] == [
+        "ticker AAA has actions in both actions.csv and AAA_actions.csv at F in yahoo:F — keep them in one of "
+        "the two (every dividend and split would count twice)",
+        "ticker BBB has actions in both actions.csv and BBB_actions.csv at F in yahoo:F — keep them in one of "
+        "the two (every dividend and split would count twice)",
+        "CCC_actions.csv is the actions file of a ticker without a price file at F in yahoo:F — add CCC.csv, "
+        "or remove the actions file",
+    ]
+    (folder / "actions.csv").unlink()
+    (folder / "CCC_actions.csv").unlink()
+    with pytest.raises(DataError) as caught:
+        open_market(f"yahoo:{folder}", plugins=Plugins(autoload=False))
+    assert [line.replace(str(folder), "F") for line in caught.value.lines()] == [
+        "Stock Splits -2 for BBB is negative at BBB_actions.csv row 1 in yahoo:F — write new shares per old "
+        "share (4 for 4-for-1, 0.1 for 1-for-10), 0 for no split",
+    ]

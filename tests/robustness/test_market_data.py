@@ -52,6 +52,7 @@ def recoded(name: str, encoding: str, old: str = "A Inc", new: str = "Ä Inc") -
 ACTIONS = "date,security_id,action,ratio,cash,acquirer_id,new_security_id"
 DIVIDENDS = "ex_date,security_id,amount,kind"
 FUNDAMENTALS = "security_id,period_end,available_date,net_income,book_equity,sales"
+HISTORY = "date,security_id,ticker,name,sector,industry,exchange,security_type"
 KNOWN = "use one of split, spin-off, cash-acquisition, stock-acquisition, delisting, ticker-change (written exactly so)"
 FIRST = "2024-01-02,A,100.0,1000.0"
 
@@ -364,6 +365,39 @@ CASES: dict[str, tuple[Change, str]] = {
     "figures for an unknown security": (
         csv_lines("fundamentals.csv", FUNDAMENTALS, "Z,2024-03-31,2024-04-15,1,1,1"),
         "security Z is not in securities at fundamentals.csv row 1",
+    ),
+    # security history: the same vocabularies, known ids, sessions, after listing
+    "history exchange misspelt": (
+        csv_lines("security_history.csv", HISTORY, "2024-02-01,A,,,,,XNSY,"),
+        "exchange 'XNSY' is not a known exchange at security_history.csv row 1 in market — did you mean 'XNYS'?",
+    ),
+    "history sector misspelt": (
+        csv_lines("security_history.csv", HISTORY, "2024-02-01,A,,,Helth Care,,,"),
+        "sector 'Helth Care' is not a known sector at security_history.csv row 1 in market — did you mean 'Health Care'?",
+    ),
+    "history for an unknown security": (
+        csv_lines("security_history.csv", HISTORY, "2024-02-01,Z,ZZ,,,,,"),
+        "security Z is not in securities at security_history.csv row 1",
+    ),
+    "history on a Saturday": (
+        csv_lines("security_history.csv", HISTORY, "2024-02-03,A,,,,,,ADR"),
+        "date 2024-02-03 is not a XNYS session at security_history.csv row 1",
+    ),
+    "history row changing nothing": (
+        csv_lines("security_history.csv", HISTORY, "2024-02-01,A,,,,,,"),
+        "history row of A on 2024-02-01 changes nothing at security_history.csv row 1",
+    ),
+    "history at listing": (
+        csv_lines("security_history.csv", HISTORY, "2024-01-02,A,,,Energy,,,"),
+        "history row of A on 2024-01-02 is not after its listing_date 2024-01-02 at security_history.csv row 1",
+    ),
+    "history row twice": (
+        csv_lines("security_history.csv", HISTORY, "2024-02-01,A,,,,,XNAS,", "2024-02-01,A,,,Energy,,,"),
+        "duplicate history row for A on 2024-02-01 at security_history.csv row 1",
+    ),
+    "history date month-first": (
+        csv_lines("security_history.csv", HISTORY, "02/01/2024,A,,,,,XNAS,"),
+        "column 'date' has '02/01/2024' at security_history.csv row 1",
     ),
     # files that cannot be read
     "zero-byte CSV": (raw("prices.csv", b""), "market/prices.csv is empty (0 bytes) — write the table"),

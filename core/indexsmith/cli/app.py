@@ -179,22 +179,35 @@ def open_market(
         raise DataError([Problem("--data and --demo are alternatives", hint="pass one of them")])
     if demo:
         return demo_market(demo, progress=lambda msg: stderr.print(f"[dim]{escape(msg)}[/dim]"))
+    given = source_params(params)
+    spec = getattr(definition, "data", None)
+    if not data and spec is not None:  # the definition's [data] table; --param adds to its params
+        data, given = f"{spec.source}:{spec.path}", {**spec.params, **given}
     if not data:
         raise DataError(
             [
                 Problem(
                     "no market data given",
-                    hint="pass --data DIR (see docs/data.md), --data SOURCE:PATH, or --demo small",
+                    hint="pass --data DIR (see docs/data.md), --data SOURCE:PATH, or --demo small, "
+                    "or name the data in the definition's [data] table",
                 )
             ]
         )
-    return open_data(
+    market = open_data(
         data,
         definition.calendar,
         plugins=plugins,
-        params=source_params(params),
+        params=given,
         vocabulary=definition.vocabulary,
     )
+    print_notes(market.notes)
+    return market
+
+
+def print_notes(notes: Iterable[str]) -> None:
+    """A source's notes on its conversion, one ``note:`` line each on stderr."""
+    for note in notes:
+        stderr.print(f"note: {note}", markup=False)
 
 
 def print_comparison(table: Any, title: str) -> None:

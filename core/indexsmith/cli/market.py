@@ -97,10 +97,11 @@ def market_calibration(size: str, dates: tuple[str, ...]) -> None:
 @click.option("--param", "data_params", multiple=True, metavar="KEY=VALUE", help="A parameter of the source.")
 def market_check(data: str, calendar: str, data_params: tuple[str, ...]) -> None:
     """Validate market data (a directory, or SOURCE:PATH) and summarise it."""
-    from indexsmith.cli.app import source_params
+    from indexsmith.cli.app import print_notes, source_params
     from indexsmith.pipeline import open_market
 
     loaded = open_market(data, calendar, plugins=plugins_manager(), params=source_params(data_params))
+    print_notes(loaded.notes)
     click.echo(f"{data}: valid — {loaded!r}; fingerprint {loaded.fingerprint()}")
 
 
@@ -120,7 +121,7 @@ def market_import(
 
     The tables are validated before anything is written, and the folder appears whole or
     not at all; build from it afterwards with --data OUT."""
-    from indexsmith.cli.app import source_params
+    from indexsmith.cli.app import print_notes, source_params
     from indexsmith.data.calendars import get_calendar
     from indexsmith.data.market import Market
     from indexsmith.data.sources import write_tables
@@ -135,6 +136,7 @@ def market_import(
     loaded = Market.from_frames(tables.frames, calendar=calendar, file_names=tables.file_names, source=label)
     with target as folder:
         counts = write_tables(tables.frames, folder, fmt)
+    print_notes(tables.notes)
     click.echo(f"imported {label} to {out}: " + ", ".join(f"{k} {v:,} rows" for k, v in counts.items()))
     click.echo(f"valid — {loaded!r}; fingerprint {loaded.fingerprint()}")
 

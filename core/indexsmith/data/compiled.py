@@ -48,6 +48,7 @@ def save_compiled(market: Market, directory: Path) -> Path:
             "security_ids": market.security_ids,
             "dividends": market.dividends,
             "corporate_actions": market.corporate_actions,
+            "security_history": market.security_history,
             "sessions": market.sessions,
             "columns": {"shares": list(market.shares), "fundamentals": list(market.fundamentals)},
         }
@@ -112,6 +113,7 @@ def load_compiled(directory: Path) -> Market | None:
         fundamentals=tables["fundamentals"],
         dividends=frames["dividends"],
         corporate_actions=frames["corporate_actions"],
+        security_history=frames["security_history"],
     )
     market.set_fingerprint(meta["fingerprint"])
     return market

@@ -35,6 +35,8 @@ class Market:
         tables = validated.tables
         self.calendar = calendar
         self.source = source
+        #: The source's notes on the conversion (:attr:`SourceTables.notes`).
+        self.notes: tuple[str, ...] = ()
         self.securities = tables["securities"]
         self.security_ids = validated.security_ids
         prices = tables["prices"]
@@ -67,6 +69,11 @@ class Market:
         )
         self.corporate_actions = (
             tables["corporate_actions"]
+            .sort_values(["date", "security_id"], kind="stable")
+            .reset_index(drop=True)
+        )
+        self.security_history = (
+            tables["security_history"]
             .sort_values(["date", "security_id"], kind="stable")
             .reset_index(drop=True)
         )
@@ -145,14 +152,16 @@ class Market:
         fundamentals: dict[str, np.ndarray],
         dividends: pd.DataFrame,
         corporate_actions: pd.DataFrame,
+        security_history: pd.DataFrame,
     ) -> Market:
         """A market from the parts of one built before (see :mod:`indexsmith.data.compiled`):
         nothing is validated again."""
         market = cls.__new__(cls)
-        market.calendar, market.source = calendar, source
+        market.calendar, market.source, market.notes = calendar, source, ()
         market.securities, market.security_ids, market.sessions = securities, security_ids, sessions
         market.daily, market.shares, market.fundamentals = daily, shares, fundamentals
         market.dividends, market.corporate_actions = dividends, corporate_actions
+        market.security_history = security_history
         market._fingerprint = None
         market._month_sums = None
         return market
@@ -275,7 +284,11 @@ class Market:
                             values.astype(np.float64) if values.dtype.kind == "f" else values
                         ).tobytes()
                     )
-            for frame in (self.dividends, self.corporate_actions):
+            # A market without a security history keeps the fingerprint it had before the table.
+            frames = [self.dividends, self.corporate_actions]
+            if len(self.security_history):
+                frames.append(self.security_history)
+            for frame in frames:
                 digest.update(
                     pd.util.hash_pandas_object(frame.astype(object), index=False).to_numpy().tobytes()
                 )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from indexsmith.data.schema import SCHEMA
+from indexsmith.data.schema import HISTORY_COLUMNS, SCHEMA
 
 #: The corporate-action kinds the calculation applies (``action`` column), exactly as written.
 ACTIONS = ("split", "spin-off", "cash-acquisition", "stock-acquisition", "delisting", "ticker-change")
@@ -80,6 +80,7 @@ def check_rules(
         "write the acquirer's security_id, or record the deal as a cash-acquisition",
     )
     _chronology(tables, names, codes, problems)
+    _history(tables, names, codes, problems)
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -221,4 +222,40 @@ def _delisting_dates(
             f"{by_id[r['security_id']]:%Y-%m-%d} in securities"
         ),
         "date both on the security's last session with a price, or leave delisting_date empty",
+    )
+
+
+def _history(
+    tables: Mapping[str, pd.DataFrame],
+    names: Mapping[str, str],
+    codes: Mapping[str, np.ndarray],
+    problems: Any,
+) -> None:
+    """A ``security_history`` row changes something, after the security's listing (the
+    values at listing are the securities table's)."""
+    history, file = tables["security_history"], names["security_history"]
+    if not len(history):
+        return
+    empty = history[list(HISTORY_COLUMNS)].isna().all(axis=1).to_numpy()
+    problems.rows(
+        file,
+        history,
+        empty,
+        lambda r: f"history row of {r['security_id']} on {r['date']:%Y-%m-%d} changes nothing",
+        f"write the new value in one of {', '.join(HISTORY_COLUMNS)}, or remove the row",
+    )
+    listing = np.append(tables["securities"]["listing_date"].to_numpy(), np.datetime64("NaT"))
+    code = codes["security_history"]
+    first = listing[np.where(code >= 0, code, len(listing) - 1)]
+    early = ~np.isnat(first) & (history["date"].to_numpy() <= first)
+    by_id = tables["securities"].set_index("security_id")["listing_date"]
+    problems.rows(
+        file,
+        history,
+        early,
+        lambda r: (
+            f"history row of {r['security_id']} on {r['date']:%Y-%m-%d} is not after its listing_date "
+            f"{by_id[r['security_id']]:%Y-%m-%d}"
+        ),
+        "write the values at listing in the securities table; a history row changes them from a later date",
     )

@@ -88,6 +88,20 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         ),
         Column("new_ticker", "str", required=False),
     ),
+    "security_history": (
+        Column(
+            "date",
+            "date",
+            help="first session the values hold (after listing); the row holds until the next one",
+        ),
+        Column("security_id", "str"),
+        Column("ticker", "str", required=False, help="empty: unchanged (so in every column below)"),
+        Column("name", "str", required=False),
+        Column("sector", "str", required=False),
+        Column("industry", "str", required=False),
+        Column("exchange", "str", required=False),
+        Column("security_type", "str", required=False),
+    ),
     "fundamentals": (
         Column("security_id", "str"),
         Column("period_end", "date", help="fiscal quarter end"),
@@ -99,6 +113,9 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
 }
 
 REQUIRED_TABLES = ("securities", "prices", "shares")
+#: The securities' columns that ``security_history`` changes from a date on (the securities
+#: table holds their values at listing).
+HISTORY_COLUMNS = ("ticker", "name", "sector", "industry", "exchange", "security_type")
 
 #: The documented values of the securities' classification columns. A definition may
 #: declare its own list for a column (``vocabulary = { sector = [...] }``); an exchange may

@@ -55,6 +55,9 @@ class SourceTables:
 
     frames: Mapping[str, pd.DataFrame]
     file_names: Mapping[str, str] = attrs.field(factory=dict)
+    #: What the user should know about the conversion that is not an error (rows a
+    #: documented rule left out, values it filled in): one line each, printed as ``note:``.
+    notes: tuple[str, ...] = ()
 
 
 class MarketSource(Component):
@@ -83,13 +86,15 @@ class MarketSource(Component):
         """Read ``location`` and validate it into a :class:`Market` named ``label``."""
         path = Path(location).expanduser()
         tables = self.read(path, get_calendar(calendar))
-        return Market.from_frames(
+        market = Market.from_frames(
             tables.frames,
             calendar=calendar,
             file_names=tables.file_names,
             source=label or str(path),
             vocabulary=vocabulary,
         )
+        market.notes = tables.notes
+        return market
 
 
 def read_file(path: Path) -> pd.DataFrame:
@@ -327,12 +332,14 @@ class VendorFiles:
 
     def rows(self, frame: pd.DataFrame, mask: Iterable[bool], message: object, hint: str) -> None:
         """One problem per row of ``frame`` where ``mask`` is true: data rows counted from 1,
-        or the file's row numbers in a ``row`` column (a frame filtered after reading)."""
+        or the file's row numbers in a ``row`` column (a frame filtered after reading) and
+        its file in a ``file`` column (a frame of several files)."""
         file = frame.attrs.get("file", self.source)
         for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
             row = frame.iloc[i]
             text = message(row) if callable(message) else str(message)
-            self.add(text, f"{file} row {row['row'] if 'row' in frame.columns else i + 1}", hint)
+            where = row["file"] if "file" in frame.columns else file
+            self.add(text, f"{where} row {row['row'] if 'row' in frame.columns else i + 1}", hint)
 
     def raise_if_any(self) -> None:
         if self.problems:

@@ -214,11 +214,12 @@ def validate_frames(
     if not ids.is_unique:
         problems.raise_if_any(source)
 
-    _check_vocabulary(sec, names["securities"], calendar.code, vocabulary or {}, problems)
+    for table in ("securities", "security_history"):
+        _check_vocabulary(tables[table], names[table], calendar.code, vocabulary or {}, problems)
     _check_currency(sec, names["securities"], problems)
 
     codes = {}
-    for table in ("prices", "shares", "dividends", "corporate_actions", "fundamentals"):
+    for table in ("prices", "shares", "dividends", "corporate_actions", "security_history", "fundamentals"):
         frame = tables[table]
         codes[table] = security_positions(frame["security_id"], ids)
         problems.rows(
@@ -254,6 +255,7 @@ def validate_frames(
         ("shares", "date"),
         ("dividends", "ex_date"),
         ("corporate_actions", "date"),
+        ("security_history", "date"),
     ):
         frame = tables[table]
         pos, found = _session_positions(frame[column].to_numpy(), calendar._session_values)
@@ -268,7 +270,7 @@ def validate_frames(
 
     n_sec = max(len(ids), 1)
     keys = {}
-    for table in ("prices", "shares"):
+    for table in ("prices", "shares", "security_history"):
         frame = tables[table]
         key = panel_key(session_of[table], codes[table], n_sec, len(calendar.sessions))
         keys[table] = key
@@ -278,7 +280,7 @@ def validate_frames(
             same = np.diff(key[order]) == 0
             repeated[order[1:][same]] = True
             repeated[order[:-1][same]] = True
-            what = "price" if table == "prices" else "share row"
+            what = {"prices": "price", "shares": "share row", "security_history": "history row"}[table]
             problems.rows(
                 names[table],
                 frame,
@@ -354,23 +356,24 @@ def _known_mics() -> frozenset[str]:
 
 
 def _check_vocabulary(
-    sec: pd.DataFrame,
+    frame: pd.DataFrame,
     file: str,
     calendar_code: str,
     declared: Mapping[str, Sequence[str]],
     problems: _Problems,
 ) -> None:
-    """Every sector, exchange and security type is a documented value (or one the
-    definition declares); one problem per unknown value, with its rows and a did-you-mean."""
+    """Every sector, exchange and security type of ``frame`` (the securities, or their
+    history) is a documented value (or one the definition declares); one problem per
+    unknown value, with its rows and a did-you-mean."""
     for column, documented in VOCABULARY.items():
         allowed = set(declared.get(column, documented))
         if column == "exchange" and column not in declared:
             allowed |= _known_mics() | {calendar_code}
-        values = sec[column].astype(object)
+        values = frame[column].astype(object)
         unknown = values.notna().to_numpy() & ~values.isin(allowed).to_numpy()
         if not unknown.any():
             continue
-        numbers = problems.row_numbers.get(id(sec), np.arange(1, len(sec) + 1))
+        numbers = problems.row_numbers.get(id(frame), np.arange(1, len(frame) + 1))
         for value in pd.unique(values[unknown]):
             rows = np.sort(numbers[np.flatnonzero((values == value).to_numpy())])
             close = difflib.get_close_matches(str(value), sorted(allowed), n=1, cutoff=0.6)

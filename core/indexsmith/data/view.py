@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from indexsmith.data.schema import HISTORY_COLUMNS
 from indexsmith.errors import PointInTimeError
 
 if TYPE_CHECKING:
@@ -84,20 +85,23 @@ class MarketView:
             & ~(sec["delisting_date"] < self.as_of).to_numpy()
         )
         visible = sec[listed].copy()
-        # The ticker in force: securities hold the ticker at listing, ticker-change actions
-        # the later ones (in force from their date).
-        renamed = market.memo("ticker_changes", lambda: ticker_changes(market.corporate_actions))
-        if len(renamed):
-            known = (
-                renamed[renamed["date"] <= self.as_of]
-                .groupby("security_id", observed=True)["new_ticker"]
-                .last()
-            )
-            if len(known):
-                ids = visible["security_id"].astype(object)
-                visible["ticker"] = ids.map(known).where(
-                    ids.isin(known.index), visible["ticker"].astype(object)
-                )
+        # On record as listed, but without a close on this session: left out, with a reason.
+        on_record = (sec["listing_date"] <= self.as_of).to_numpy() & ~(
+            sec["delisting_date"] < self.as_of
+        ).to_numpy()
+        self._unpriced = np.flatnonzero(on_record & ~priced)
+        self._last_priced = getattr(market.daily, "last_session", None)
+        self._listing_dates = sec["listing_date"].to_numpy()
+        # The reference values in force: the securities table holds them at listing,
+        # ticker-change actions and security_history rows the later ones (from their date).
+        changes = market.memo("reference_changes", lambda: reference_changes(market))
+        known = changes.iloc[: int(changes["date"].searchsorted(self.as_of, side="right"))]
+        if len(known):
+            ids = visible["security_id"].astype(object)
+            latest = known.drop_duplicates(["security_id", "column"], keep="last")
+            for column, group in latest.groupby("column", sort=False):
+                value = group.set_index("security_id")["value"]
+                visible[column] = ids.map(value).where(ids.isin(value.index), visible[column].astype(object))
         # A future delisting date is not known yet.
         visible["delisting_date"] = visible["delisting_date"].where(visible["delisting_date"] <= self.as_of)
         self.securities = visible.set_index("security_id")
@@ -288,6 +292,25 @@ class MarketView:
         )
         return reasons
 
+    def unpriced(self) -> pd.Series:
+        """Securities the securities table lists on the as-of date (``listing_date`` on or
+        before it, no earlier ``delisting_date``) that have no close that session, with the
+        reason: they are not in :attr:`securities`, so no screen or component sees them."""
+        pos = self._unpriced
+        ids = pd.Index(self._ids[pos], name="security_id")
+        if not len(pos):
+            return pd.Series([], index=ids, dtype=object, name="unpriced")
+        last = self._last_priced[pos] if self._last_priced is not None else np.full(len(pos), -1)
+        listing = self._listing_dates[pos]
+        reasons = [
+            f"no close in the prices table after {self.sessions[end]:%Y-%m-%d} and no delisting_date on or "
+            f"before {self.as_of:%Y-%m-%d}"
+            if 0 <= end < self._t
+            else f"no close in the prices table on or before {self.as_of:%Y-%m-%d} (listing_date {first:%Y-%m-%d})"
+            for end, first in zip(last, pd.DatetimeIndex(listing), strict=True)
+        ]
+        return pd.Series(reasons, index=ids, dtype=object, name="unpriced")
+
     def market_cap(self, ids: Iterable[str]) -> pd.Series:
         """Security market cap: close x shares outstanding."""
         ids = pd.Index(ids) if not isinstance(ids, pd.Index) else ids
@@ -371,10 +394,11 @@ def _cut(table: dict[str, np.ndarray], cutoff: np.datetime64) -> dict[str, np.nd
 
 def tickers_on(market: Market, date: pd.Timestamp) -> pd.Series:
     """Each security's ticker in force on ``date`` (its listing ticker, or the latest
-    ticker-change dated on or before ``date``), by security_id."""
+    ticker-change or ``security_history`` ticker dated on or before ``date``), by security_id."""
     tickers = market.securities.set_index("security_id")["ticker"].astype(object)
-    renamed = market.memo("ticker_changes", lambda: ticker_changes(market.corporate_actions))
-    known = renamed[renamed["date"] <= date].groupby("security_id", observed=True)["new_ticker"].last()
+    changes = market.memo("reference_changes", lambda: reference_changes(market))
+    renamed = changes[(changes["column"] == "ticker").to_numpy() & (changes["date"] <= date).to_numpy()]
+    known = renamed.drop_duplicates("security_id", keep="last").set_index("security_id")["value"]
     known = known[known.index.isin(tickers.index)]
     if len(known):
         tickers = tickers.copy()
@@ -382,13 +406,39 @@ def tickers_on(market: Market, date: pd.Timestamp) -> pd.Series:
     return tickers
 
 
-def ticker_changes(actions: pd.DataFrame) -> pd.DataFrame:
-    """The ticker-change actions with a new ticker, in date order."""
-    changes = actions[
+def reference_changes(market: Market) -> pd.DataFrame:
+    """Every dated change of a security's reference values (``date``, ``security_id``,
+    ``column``, ``value``), in date order: ticker-change actions (as ``ticker``), then the
+    ``security_history`` values given (a history row wins over an action of its date)."""
+    actions = market.corporate_actions
+    renamed = actions[
         (actions["action"] == "ticker-change").to_numpy() & actions["new_ticker"].notna().to_numpy()
     ]
-    return (
-        changes[["date", "security_id", "new_ticker"]]
-        .astype({"security_id": object})
-        .sort_values("date", kind="stable")
-    )
+    parts = [
+        pd.DataFrame(
+            {
+                "date": renamed["date"],
+                "security_id": renamed["security_id"].astype(object),
+                "column": "ticker",
+                "value": renamed["new_ticker"].astype(object),
+            }
+        )
+    ]
+    history = market.security_history
+    for column in HISTORY_COLUMNS:
+        given = history[history[column].notna()]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "date": given["date"],
+                    "security_id": given["security_id"].astype(object),
+                    "column": column,
+                    "value": given[column].astype(object),
+                }
+            )
+        )
+    given = [part for part in parts if len(part)]
+    if not given:
+        return parts[0].iloc[:0].astype({"date": "datetime64[ns]"})
+    changes = pd.concat(given, ignore_index=True)
+    return changes.sort_values("date", kind="stable").reset_index(drop=True)

@@ -93,6 +93,17 @@ class IndexSpec:
 
 
 @attrs.frozen(kw_only=True)
+class DataSpec:
+    """Where the definition's market data is (a top-level ``[data]`` table), used when a
+    command gets no ``--data``: a market source, its location (relative to the definition
+    file) and the source's params."""
+
+    source: str = "dir"
+    path: str
+    params: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
 class _Shared:
     """What the indices of a family share: identity, dates and the first four stages."""
 
@@ -116,6 +127,8 @@ class _Shared:
     #: documented lists of docs/data.md for the columns named).
     vocabulary: dict[str, list[str]] = attrs.field(factory=dict, validator=_vocabulary_columns)
     missing_data: MissingData = "error"
+    #: The top-level ``[data]`` table (set by the parser, not written inside the index).
+    data: DataSpec | None = None
 
 
 @attrs.frozen(kw_only=True)

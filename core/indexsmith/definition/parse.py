@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import yaml
 
 from indexsmith.definition.model import (
     CONVERTER,
+    DataSpec,
     FamilyDefinition,
     IndexDefinition,
     RawFamily,
@@ -190,8 +192,9 @@ def read_definition_file(path: str | Path) -> tuple[dict[str, Any], str]:
 def parse_definition(
     raw: Mapping[str, Any], source: str | None = None
 ) -> tuple[FamilyDefinition | IndexDefinition | None, list[Problem]]:
-    """Structure a raw mapping (``{"index": ...}`` or ``{"family": ...}``)."""
-    keys = set(raw)
+    """Structure a raw mapping (``{"index": ...}`` or ``{"family": ...}``, and an optional
+    top-level ``data`` table)."""
+    keys = set(raw) - {"data"}
     cls: type[Any]
     if keys == {"index"}:
         root, cls = "index", IndexDefinition
@@ -206,10 +209,29 @@ def parse_definition(
     body = raw[root]
     if not isinstance(body, Mapping):
         return None, [Problem(f"'{root}' must be a table", f"$.{root}")]
+    problems = []
+    if "data" in body:
+        problems.append(
+            Problem(
+                f"'data' is a top-level table, not a key of '{root}'", f"$.{root}.data", "write it as [data]"
+            )
+        )
+    data = None
+    if "data" in raw:
+        if not isinstance(raw["data"], Mapping):
+            problems.append(Problem("'data' must be a table (source, path, params)", "$.data"))
+        else:
+            try:
+                data = CONVERTER.structure(dict(raw["data"]), DataSpec)
+            except Exception as exc:  # cattrs raises ClassValidationError/ExceptionGroup
+                problems.extend(structure_problems(exc, "$.data"))
     try:
-        parsed = CONVERTER.structure(dict(body), cls)
+        parsed = CONVERTER.structure({k: v for k, v in body.items() if k != "data"}, cls)
     except Exception as exc:  # cattrs raises ClassValidationError/ExceptionGroup
-        return None, structure_problems(exc, f"$.{root}")
+        return None, [*problems, *structure_problems(exc, f"$.{root}")]
+    if problems:
+        return None, problems
+    parsed = attrs.evolve(parsed, data=data)
     if isinstance(parsed, IndexDefinition):
         return parsed, []
     return parsed.to_family(), []

@@ -89,6 +89,44 @@ def _resolve_path(field: Any, value: Any) -> Any:
     return str(resolved)
 
 
+def _data(definition: FamilyDefinition, plugins: Plugins, problems: list[Problem]) -> FamilyDefinition:
+    """The definition with its ``[data]`` path resolved against its folder; an unknown
+    source, a bad param, a missing folder or one outside the definition's folder (and the
+    ``--allow-path`` folders) is a problem at its ``$.data`` path."""
+    spec = definition.data
+    if spec is None:
+        return definition
+    try:
+        entry = plugins.source(spec.source)
+    except UnknownComponent as exc:
+        problems.append(Problem(exc.message, "$.data.source", exc.hint))
+    else:
+        problems.extend(structure_params(entry.cls, spec.params, "$.data.params")[1])
+    base = _BASE.get()
+    given = Path(spec.path).expanduser()
+    resolved = given if given.is_absolute() or base is None else base / given
+    if not resolved.exists():
+        problems.append(
+            Problem(
+                f"market data {spec.path!r} does not exist",
+                "$.data.path",
+                "write the folder of the data, relative to the definition file",
+            )
+        )
+    elif base is not None:
+        real = Path(os.path.realpath(resolved))
+        roots = (Path(os.path.realpath(base)), *_ALLOWED.get())
+        if not any(real == root or root in real.parents for root in roots):
+            problems.append(
+                Problem(
+                    f"market data {spec.path!r} is outside the definition's folder {base}",
+                    "$.data.path",
+                    f"put it beside the definition, or allow its folder with --allow-path {real.parent}",
+                )
+            )
+    return attrs.evolve(definition, data=attrs.evolve(spec, path=str(resolved)))
+
+
 def _shared_problems(definition: FamilyDefinition, root: str) -> list[Problem]:
     """What cannot build whatever the data: dates out of order, an unknown calendar, a
     family without indices."""
@@ -252,6 +290,7 @@ def resolve(
     else:
         root = "$.family"
     problems: list[Problem] = []
+    definition = _data(definition, plugins, problems)
     index_path = (lambda i: root) if root == "$.index" else (lambda i: f"{root}.index[{i}]")
 
     def one(kind: str, use: Use | None, path: str, applies_to: str = "all") -> Resolved | None:

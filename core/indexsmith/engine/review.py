@@ -259,12 +259,20 @@ def _data_gaps(
     """Listed securities the data lacks shares or a float factor for on the rank date:
     a :class:`DataError` naming each (table, security, date) before any component sees
     them, or — with ``missing_data = "exclude"`` — the universe without them and their
-    exclusion rows (screen ``data``)."""
+    exclusion rows (screen ``data``), after those of the securities listed without a close
+    on the rank date (:meth:`MarketView.unpriced`, never in the universe)."""
     reasons = view.missing_data(universe.index)
     lacking = reasons[reasons.notna()]
     if lacking.empty or methodology.definition.missing_data == "exclude":
+        # Securities listed without a close on the rank date are not in the view at all:
+        # they are recorded beside those the definition leaves out for missing shares.
+        unpriced = view.unpriced()
         gaps = pd.DataFrame(
-            {"security_id": lacking.index.astype(object), "screen": "data", "reason": lacking.to_numpy()}
+            {
+                "security_id": [*unpriced.index.astype(object), *lacking.index.astype(object)],
+                "screen": "data",
+                "reason": [*unpriced.to_numpy(), *lacking.to_numpy()],
+            }
         )
         return universe.drop(index=lacking.index), gaps
     problems = [

@@ -9,6 +9,7 @@ import pandas as pd
 
 from indexsmith import engine
 from indexsmith.data.market import Market
+from indexsmith.data.view import reference_changes
 from indexsmith.definition.model import Methodology
 from indexsmith.engine import ReviewOutput, decided, leaving_reasons
 from indexsmith.errors import DefinitionError, Problem
@@ -24,12 +25,10 @@ def find_security(market: Market, name: str) -> str:
     by_ticker = securities[securities["ticker"] == name]
     if len(by_ticker):
         return str(by_ticker.sort_values("listing_date")["security_id"].iloc[-1])
-    actions = market.corporate_actions
-    renamed = actions[
-        (actions["action"] == "ticker-change").to_numpy() & (actions["new_ticker"] == name).to_numpy()
-    ]
-    if len(renamed):  # a ticker taken later by a ticker-change
-        return str(renamed.sort_values("date", kind="stable")["security_id"].iloc[-1])
+    changes = market.memo("reference_changes", lambda: reference_changes(market))
+    renamed = changes[(changes["column"] == "ticker").to_numpy() & (changes["value"] == name).to_numpy()]
+    if len(renamed):  # a ticker taken later (a ticker-change, or a security_history row)
+        return str(renamed["security_id"].iloc[-1])
     names = [*securities["security_id"], *securities["ticker"].dropna()]
     close = difflib.get_close_matches(name, names, n=3)
     hint = (

@@ -17,14 +17,9 @@ import pandas as pd
 from indexsmith import Register, TradingCalendar, hookimpl
 from indexsmith.market import MarketSource, SourceTables, VendorFiles, to_sessions
 
-from indexsmith_plugins.sources.crsp_codes import (
-    DELISTING,
-    EXCHANGES,
-    OTHER_SHARE_CODES,
-    SHARE_TYPES,
-    sector_of_sic,
-)
+from indexsmith_plugins.sources.crsp_codes import DELISTING, SHARE_TYPES
 from indexsmith_plugins.sources.crsp_fundamentals import fundamentals
+from indexsmith_plugins.sources.crsp_names import chosen_permnos, read_names, reference
 
 #: Letters CRSP exports for missing delisting returns (A, S, T, P...) and its numeric codes.
 MISSING_RETURNS = {"A", "B", "C", "P", "S", "T", "-55", "-66", "-88", "-99"}
@@ -54,6 +49,14 @@ class CrspSource(MarketSource):
     )
     fundamentals_units: float = attrs.field(
         default=1e6, metadata={"help": "multiplier of NIQ, CEQQ, SALEQ (Compustat reports millions)"}
+    )
+    rdq_fallback_days: int | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(0)]),
+        metadata={
+            "help": "a quarter without RDQ is known this many calendar days after DATADATE "
+            "(default: left out, with the count in a note)"
+        },
     )
 
     def __attrs_post_init__(self) -> None:
@@ -85,16 +88,19 @@ class CrspSource(MarketSource):
         )
         files.raise_if_any()
         assert dsf is not None and names is not None
-        securities, chosen = self._securities(files, names, dsf)
+        names = read_names(files, names)
+        chosen = chosen_permnos(names, self.share_codes)
         prices, shares = self._daily(files, dsf, chosen)
+        self._check_factors(files, dsf, dist, chosen)
         first = prices.groupby("security_id")["date"].min()
         last = prices.groupby("security_id")["date"].max()
-        securities["listing_date"] = securities["security_id"].map(first)
-        securities = securities[securities["listing_date"].notna()].reset_index(drop=True)
+        permco = dsf.assign(PERMNO=dsf["PERMNO"].astype(str)).drop_duplicates("PERMNO").set_index("PERMNO")
+        ref = reference(files, names, permco["PERMCO"], first, last, calendar)
+        securities = ref.securities
         closes = prices.set_index(["security_id", "date"])["close"]
         dividends, actions = self._distributions(files, dist, chosen, closes, last, calendar)
         exits = self._delistings(files, delist, chosen, closes, last, calendar)
-        changes = self._ticker_changes(names, chosen, first, last, calendar)
+        changes = ref.ticker_changes
         files.raise_if_any()
         securities["delisting_date"] = securities["security_id"].map(
             exits.drop_duplicates("security_id").set_index("security_id")["date"]
@@ -113,14 +119,17 @@ class CrspSource(MarketSource):
                 [f.attrs.get("source_rows", np.zeros(len(f), dtype=int)) for f in (actions, exits, changes)]
             )
         )
+        frames["security_history"] = ref.history
         file_names = {
             "securities": names.attrs["file"],
+            "security_history": names.attrs["file"],
             "prices": dsf.attrs["file"],
             "shares": dsf.attrs["file"],
         }
         if dist is not None:
             file_names["dividends"] = file_names["corporate_actions"] = dist.attrs["file"]
         fundq = files.table("fundq", ["GVKEY", "DATADATE", "RDQ", "NIQ", "CEQQ", "SALEQ"], required=False)
+        notes: list[str] = []
         if fundq is not None:
             links = files.table(
                 "ccmxpf_linktable", ["GVKEY", "LPERMNO", "LINKTYPE", "LINKPRIM", "LINKDT", "LINKENDDT"]
@@ -128,73 +137,12 @@ class CrspSource(MarketSource):
             files.raise_if_any()
             assert links is not None
             company = securities.set_index("security_id")["company_id"]
-            frames["fundamentals"] = fundamentals(files, fundq, links, company, self.fundamentals_units)
+            frames["fundamentals"], notes = fundamentals(
+                files, fundq, links, company, self.fundamentals_units, self.rdq_fallback_days
+            )
             file_names["fundamentals"] = fundq.attrs["file"]
         files.raise_if_any()
-        return SourceTables(frames, file_names)
-
-    def _securities(
-        self, files: VendorFiles, names: pd.DataFrame, dsf: pd.DataFrame
-    ) -> tuple[pd.DataFrame, set[str]]:
-        """One row per PERMNO whose latest SHRCD is in ``share_codes``: ticker as first
-        named, company name, exchange and sector as last named, company = PERMCO."""
-        names = names.assign(
-            NAMEDT=files.dates(names, "NAMEDT"),
-            SHRCD=files.numbers(names, "SHRCD"),
-            EXCHCD=files.numbers(names, "EXCHCD"),
-            SICCD=files.numbers(names, "SICCD", required=False),
-            row=np.arange(1, len(names) + 1),
-        )
-        names["PERMNO"] = names["PERMNO"].astype(str)
-        known = names["SHRCD"].isin([*SHARE_TYPES, *OTHER_SHARE_CODES]) | names["SHRCD"].isna()
-        files.rows(
-            names,
-            ~known,
-            lambda r: (
-                f"SHRCD {r['SHRCD']:.0f} of PERMNO {r['PERMNO']} is not a CRSP share code the source knows"
-            ),
-            f"the crsp source knows {', '.join(str(c) for c in sorted([*SHARE_TYPES, *OTHER_SHARE_CODES]))}",
-        )
-        names = names.sort_values(["PERMNO", "NAMEDT"], kind="stable")
-        latest = names.groupby("PERMNO").tail(1).set_index("PERMNO")
-        chosen = latest[latest["SHRCD"].isin(self.share_codes)]
-        bad_exchange = ~chosen["EXCHCD"].isin(list(EXCHANGES))
-        for permno, row in chosen[bad_exchange].iterrows():
-            files.add(
-                f"EXCHCD {row['EXCHCD']:.0f} of PERMNO {permno} is not an exchange code the source knows",
-                f"{names.attrs['file']} row {row['row']}",
-                "the crsp source reads EXCHCD 1 (XNYS), 2 (XASE), 3 (XNAS), 4 (ARCX), 31-33 (when-issued), "
-                "0, -1, -2 (off the exchanges: OTC)",
-            )
-        sectors = chosen["SICCD"].map(sector_of_sic)
-        for permno, row in chosen[sectors.isna()].iterrows():
-            files.add(
-                f"SICCD {row['SICCD']} of PERMNO {permno} has no sector in the source's SIC table",
-                f"{names.attrs['file']} row {row['row']}",
-                "correct the SIC code (docs/sources/crsp.md lists the ranges), or leave the security out",
-            )
-        first_named = names.groupby("PERMNO").head(1).set_index("PERMNO")
-        permco = (
-            dsf.assign(PERMNO=dsf["PERMNO"].astype(str))
-            .drop_duplicates("PERMNO")
-            .set_index("PERMNO")["PERMCO"]
-        )
-        ids = list(chosen.index)
-        securities = pd.DataFrame(
-            {
-                "security_id": ids,
-                "company_id": [str(permco.get(p, p)) for p in ids],
-                "ticker": first_named["TICKER"].reindex(ids).to_numpy(),
-                "name": (chosen["COMNAM"] if "COMNAM" in chosen.columns else chosen["TICKER"]).to_numpy(),
-                "sector": sectors.to_numpy(),
-                "exchange": chosen["EXCHCD"].map(EXCHANGES).to_numpy(),
-                "country_of_incorporation": "US",
-                "country_of_headquarters": "US",
-                "security_type": chosen["SHRCD"].map(SHARE_TYPES).to_numpy(),
-            }
-        )
-        securities.attrs["source_rows"] = tuple(chosen["row"].to_numpy())
-        return securities, set(ids)
+        return SourceTables(frames, file_names, tuple(notes))
 
     def _daily(
         self, files: VendorFiles, dsf: pd.DataFrame, chosen: set[str]
@@ -228,6 +176,51 @@ class CrspSource(MarketSource):
         shares = shares.reset_index(drop=True)
         shares.attrs["source_rows"] = tuple(held[change]["row"].to_numpy())
         return prices, shares
+
+    def _check_factors(
+        self, files: VendorFiles, dsf: pd.DataFrame, dist: pd.DataFrame | None, chosen: set[str]
+    ) -> None:
+        """A change of CFACPR from one dsf row of a PERMNO to the next is a distribution with
+        a price factor (a split, a stock dividend): one that no dsedist row with a FACPR,
+        ex-dated after the earlier row and on or before the later one, explains is refused
+        with its dsf row. The closes would carry an adjustment the index never applies."""
+        if "CFACPR" not in dsf.columns:
+            return
+        frame = pd.DataFrame(
+            {
+                "PERMNO": dsf["PERMNO"].astype(str),
+                "date": pd.to_datetime(dsf["DATE"].astype(str), errors="coerce", format="mixed"),
+                "factor": pd.to_numeric(dsf["CFACPR"], errors="coerce"),
+                "row": np.arange(1, len(dsf) + 1),
+            }
+        )
+        frame = frame[frame["PERMNO"].isin(chosen) & frame["factor"].gt(0) & frame["date"].notna()]
+        frame = frame.sort_values(["PERMNO", "date"], kind="stable")
+        same = frame["PERMNO"] == frame["PERMNO"].shift()
+        before, since = frame["factor"].shift(), frame["date"].shift()
+        moved = frame[same & ((before / frame["factor"] - 1.0).abs() > 1e-6)]
+        if moved.empty:
+            return
+        factors = pd.DataFrame(columns=["PERMNO", "EXDT"])
+        if dist is not None:
+            facpr = pd.to_numeric(dist["FACPR"], errors="coerce")
+            factors = pd.DataFrame(
+                {
+                    "PERMNO": dist["PERMNO"].astype(str),
+                    "EXDT": pd.to_datetime(dist["EXDT"].astype(str), errors="coerce", format="mixed"),
+                }
+            )[facpr.fillna(0).ne(0).to_numpy()]
+        file = dsf.attrs.get("file", "dsf")
+        for row in moved.itertuples():
+            ex = factors.loc[factors["PERMNO"] == row.PERMNO, "EXDT"]
+            if ((ex > since[row.Index]) & (ex <= row.date)).any():
+                continue
+            files.add(
+                f"CFACPR of PERMNO {row.PERMNO} changes from {before[row.Index]:g} to {row.factor:g} on "
+                f"{row.date:%Y-%m-%d}, and no dsedist distribution with a FACPR explains it",
+                f"{file} row {row.row}",
+                "add the split or stock dividend to dsedist (DISTCD 5xxx with FACPR and FACSHR), or correct CFACPR",
+            )
 
     def _distributions(
         self,
@@ -327,7 +320,9 @@ class CrspSource(MarketSource):
     ) -> pd.DataFrame:
         """DLSTCD by its first digit (``DELISTING``); a merger's value per share is the last
         close times 1 + DLRET (DLPRC when DLRET is missing): shares of NWPERM when it is in
-        the data, else cash. The action is dated on the last session with a price."""
+        the data, else cash. A liquidation (4xx) pays that value in cash, a bankruptcy when
+        it is 0, a voluntary delisting when it is unknown. The action is dated on the last
+        session with a price."""
         columns = ["date", "security_id", "action", "cash", "acquirer_id", "ratio", "reason"]
         if delist is None:
             return pd.DataFrame(columns=columns)
@@ -373,46 +368,18 @@ class CrspSource(MarketSource):
                         row.row,
                     )
                 )
-            elif kind == "merger" and value == value:
+            elif (kind == "merger" and value == value) or (kind == "liquidation" and value > 0):
+                # A liquidation's holders receive its final distributions: the value in cash.
                 rows.append((when, row.PERMNO, "cash-acquisition", value, None, np.nan, None, row.row))
+            elif kind == "liquidation" and value == value:  # DLRET -100%: nothing is left for holders
+                rows.append((when, row.PERMNO, "delisting", np.nan, None, np.nan, "bankruptcy", row.row))
             else:
-                reason = "acquisition" if kind == "merger" else kind
+                reason = {"merger": "acquisition", "liquidation": "voluntary"}.get(kind, kind)
                 rows.append((when, row.PERMNO, "delisting", np.nan, None, np.nan, reason, row.row))
         out = pd.DataFrame(rows, columns=[*columns, "row"])
         frame = out.drop(columns="row")
         frame.attrs["source_rows"] = tuple(out["row"].to_numpy())
         return frame
-
-    def _ticker_changes(
-        self,
-        names: pd.DataFrame,
-        chosen: set[str],
-        first: pd.Series,
-        last: pd.Series,
-        calendar: TradingCalendar,
-    ) -> pd.DataFrame:
-        """A names row whose TICKER differs from the one before it: a ticker change from
-        its NAMEDT (the next session when NAMEDT is not one)."""
-        frame = names.assign(
-            PERMNO=names["PERMNO"].astype(str),
-            NAMEDT=pd.to_datetime(names["NAMEDT"], format="mixed"),
-            row=np.arange(1, len(names) + 1),
-        )
-        frame = frame[frame["PERMNO"].isin(chosen)].sort_values(["PERMNO", "NAMEDT"], kind="stable")
-        changed = (frame["PERMNO"] == frame["PERMNO"].shift()) & (frame["TICKER"] != frame["TICKER"].shift())
-        rows = frame[changed]
-        when = to_sessions(rows["NAMEDT"], calendar)
-        inside = (when > rows["PERMNO"].map(first)) & (when <= rows["PERMNO"].map(last))
-        out = pd.DataFrame(
-            {
-                "date": when[inside],
-                "security_id": rows["PERMNO"][inside],
-                "action": "ticker-change",
-                "new_ticker": rows["TICKER"][inside],
-            }
-        ).reset_index(drop=True)
-        out.attrs["source_rows"] = tuple(rows["row"][inside].to_numpy())
-        return out
 
 
 @hookimpl

@@ -41,11 +41,12 @@ EXCHANGES: dict[int, str] = {
 }
 
 #: DLSTCD (exact code first, then its first digit) -> what the delisting is: ``merger``
-#: (2xx: the holders receive the deal's value) or a delisting reason of docs/data.md.
+#: (2xx: the holders receive the deal's value), ``liquidation`` (4xx: they receive the
+#: final distributions) or a delisting reason of docs/data.md.
 DELISTING: dict[int, str] = {
     2: "merger",
     3: "voluntary",  # exchange: moved to a market the data does not cover
-    4: "voluntary",  # liquidation
+    4: "liquidation",  # the holders receive the final distributions (DLRET)
     5: "listing-standards",  # dropped by the exchange
     570: "voluntary",  # delisted at the company's request
     573: "voluntary",  # went private

@@ -12,12 +12,19 @@ PRIMARY = ("P", "C")
 
 
 def fundamentals(
-    files: VendorFiles, fundq: pd.DataFrame, links: pd.DataFrame, company: pd.Series, units: float
-) -> pd.DataFrame:
-    """One fundamentals row per quarter and share class of the linked company.
+    files: VendorFiles,
+    fundq: pd.DataFrame,
+    links: pd.DataFrame,
+    company: pd.Series,
+    units: float,
+    rdq_fallback_days: int | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """One fundamentals row per quarter and share class of the linked company, and the
+    notes on quarters without an RDQ.
 
-    A quarter (GVKEY, DATADATE) is known from its RDQ; a quarter without RDQ is left out
-    (it has no known-on date). A quarter reported again (a restatement) is a second row
+    A quarter (GVKEY, DATADATE) is known from its RDQ; a quarter without RDQ has no
+    known-on date: it is left out, or — with ``rdq_fallback_days`` — known that many
+    calendar days after DATADATE (the note counts them either way). A quarter reported again (a restatement) is a second row
     with the same GVKEY and DATADATE and the RDQ of the restated figures: they replace the
     first from that date. The link must be LINKTYPE LC or LU, LINKPRIM P or C (P first)
     and hold on DATADATE (LINKENDDT ``E``: still in force); every share class of the
@@ -47,6 +54,23 @@ def fundamentals(
             "row": np.arange(1, len(fundq) + 1),
         }
     )
+    undated = quarters["available_date"].isna() & quarters["period_end"].notna()
+    notes = []
+    if undated.any():
+        file = fundq.attrs.get("file", "fundq")
+        if rdq_fallback_days is None:
+            notes.append(
+                f"{file}: {int(undated.sum())} of {len(quarters)} quarters have no RDQ and are left out "
+                "(set the crsp source's rdq_fallback_days to date them DATADATE + that many days)"
+            )
+        else:
+            quarters.loc[undated, "available_date"] = quarters.loc[undated, "period_end"] + pd.Timedelta(
+                days=rdq_fallback_days
+            )
+            notes.append(
+                f"{file}: {int(undated.sum())} of {len(quarters)} quarters have no RDQ and are dated "
+                f"DATADATE + {rdq_fallback_days} days (rdq_fallback_days)"
+            )
     quarters = quarters[quarters["available_date"].notna()]
     joined = quarters.merge(links, on="GVKEY", how="inner")
     joined = joined[
@@ -62,4 +86,4 @@ def fundamentals(
     frame = out[["security_id", "period_end", "available_date", "net_income", "book_equity", "sales"]]
     frame = frame.reset_index(drop=True)
     frame.attrs["source_rows"] = tuple(out["row"].to_numpy())
-    return frame
+    return frame, notes

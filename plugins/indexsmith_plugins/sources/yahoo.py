@@ -29,6 +29,8 @@ from indexsmith.market import (
 
 #: Files of the folder that are not per-ticker price files.
 OTHER_FILES = ("actions", "securities", "shares")
+#: How a per-ticker actions file's name ends (``AAPL_actions.csv``).
+ACTIONS = "_actions"
 SECURITY_COLUMNS = tuple(c.name for c in SCHEMA["securities"] if c.name not in ("ticker", "listing_date"))
 
 
@@ -37,7 +39,7 @@ class YahooSource(MarketSource):
     """Per-ticker Yahoo-style daily CSVs (split-adjusted closes, un-adjusted here from the
     split records), an actions file of dividends and splits, and share counts."""
 
-    files: ClassVar[tuple[str, ...]] = ("<TICKER>", "actions", "securities", "shares")
+    files: ClassVar[tuple[str, ...]] = ("<TICKER>", "actions", "<TICKER>_actions", "securities", "shares")
 
     float_factor: float = attrs.field(default=1.0, metadata={"help": "float factor of every security"})
     sector: str | None = attrs.field(
@@ -47,15 +49,14 @@ class YahooSource(MarketSource):
     def read(self, location: Path, calendar: TradingCalendar) -> SourceTables:
         files = VendorFiles(location, "yahoo")
         securities = files.table("securities", ["ticker"], optional=(*SECURITY_COLUMNS, "shares_outstanding"))
-        actions = files.table("actions", ["Date", "Ticker", "Dividends", "Stock Splits"], required=False)
         snapshots = files.table("shares", ["date", "ticker", "shares_outstanding"], required=False)
-        tickers = sorted(
-            p.name.split(".")[0]
-            for p in location.iterdir()
-            if p.is_file() and p.suffix.lower() == ".csv" and p.stem.lower() not in OTHER_FILES
-        )
+        stems = [
+            p.name.split(".")[0] for p in location.iterdir() if p.is_file() and p.suffix.lower() == ".csv"
+        ]
+        tickers = sorted(s for s in stems if s.lower() not in OTHER_FILES and not s.lower().endswith(ACTIONS))
         if not tickers:
             files.add("no per-ticker price files", str(location), "save one CSV per ticker, e.g. AAPL.csv")
+        actions = self._actions(files, stems, tickers)
         files.raise_if_any()
         assert securities is not None
 
@@ -79,7 +80,7 @@ class YahooSource(MarketSource):
                 lambda r: f"Stock Splits {r['Stock Splits']} for {r['Ticker']} is negative",
                 "write new shares per old share (4 for 4-for-1, 0.1 for 1-for-10), 0 for no split",
             )
-            rows = np.arange(1, len(actions) + 1)
+            rows = actions["row"].to_numpy()
             # Yahoo writes 0 for "no split" and for "no dividend" on a row of the other kind.
             is_split = (ratio > 0).to_numpy()
             splits = pd.DataFrame(
@@ -155,6 +156,45 @@ class YahooSource(MarketSource):
             names["dividends"] = names["corporate_actions"] = actions.attrs["file"]
         names["shares"] = snapshots.attrs["file"] if snapshots is not None else securities.attrs["file"]
         return SourceTables(frames, names)
+
+    def _actions(self, files: VendorFiles, stems: list[str], tickers: list[str]) -> pd.DataFrame | None:
+        """Dividends and splits of every ticker, from one ``actions`` file (with a Ticker
+        column) and/or one ``<TICKER>_actions`` file per ticker (without one), with each
+        row's file and row number; a ticker in both, or an actions file without a price
+        file, is reported."""
+        parts = []
+        shared = files.table("actions", ["Date", "Ticker", "Dividends", "Stock Splits"], required=False)
+        if shared is not None:
+            parts.append(shared.assign(file=shared.attrs["file"], row=np.arange(1, len(shared) + 1)))
+        known = {t.lower(): t for t in tickers}
+        for stem in sorted(s for s in stems if s.lower().endswith(ACTIONS)):
+            ticker = known.get(stem[: -len(ACTIONS)].lower())
+            own = files.table(stem, ["Date", "Dividends", "Stock Splits"])
+            if own is None:
+                continue
+            if ticker is None:
+                files.add(
+                    f"{own.attrs['file']} is the actions file of a ticker without a price file",
+                    str(files.directory),
+                    f"add {stem[: -len(ACTIONS)]}.csv, or remove the actions file",
+                )
+                continue
+            if shared is not None and (shared["Ticker"] == ticker).any():
+                files.add(
+                    f"ticker {ticker} has actions in both {shared.attrs['file']} and {own.attrs['file']}",
+                    str(files.directory),
+                    "keep them in one of the two (every dividend and split would count twice)",
+                )
+            parts.append(own.assign(Ticker=ticker, file=own.attrs["file"], row=np.arange(1, len(own) + 1)))
+        if not parts:
+            return None
+        actions = pd.concat(parts, ignore_index=True)
+        # Validation names one file per table: the shared file, or the per-ticker pattern
+        # (as prices are "<TICKER>.csv"); the message names the ticker.
+        own = len(parts) - (shared is not None)
+        named = [shared.attrs["file"]] if shared is not None else []
+        actions.attrs["file"] = " or ".join([*named, *(["<TICKER>_actions.csv"] if own else [])])
+        return actions
 
     def _shares(
         self,

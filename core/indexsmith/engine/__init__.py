@@ -8,6 +8,7 @@ the family's sessions — reviews decided and taking effect, members leaving and
 from __future__ import annotations
 
 from indexsmith.components import Review
+from indexsmith.engine.memo import StageMemo
 from indexsmith.engine.review import Progress, ReviewOutput, facts, rank, run_review
 from indexsmith.engine.timeline import Event, Run, leaving_reasons, run, schedule
 
@@ -17,6 +18,7 @@ __all__ = [
     "Review",
     "ReviewOutput",
     "Run",
+    "StageMemo",
     "facts",
     "leaving_reasons",
     "rank",

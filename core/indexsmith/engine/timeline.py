@@ -23,6 +23,7 @@ from indexsmith.components import Review
 from indexsmith.data.calendars import get_calendar
 from indexsmith.data.market import Market
 from indexsmith.definition.model import Methodology
+from indexsmith.engine.memo import StageMemo, as_of_view
 from indexsmith.engine.review import (
     Progress,
     ReviewOutput,
@@ -141,8 +142,10 @@ def run(
     start: dt.date | None = None,
     end: dt.date | None = None,
     progress: Progress | None = None,
+    memo: StageMemo | None = None,
 ) -> Run:
-    """Run every review of a methodology on a market, with the replacements between them."""
+    """Run every review of a methodology on a market, with the replacements between them;
+    a ``memo`` shares views, screens and ranking with other builds (same result)."""
     if methodology.definition.calendar != market.calendar.code:
         raise DefinitionError(
             [
@@ -155,7 +158,7 @@ def run(
             methodology.source,
         )
     reviews, pending = schedule(methodology, market, start, end)
-    walk = _Walk(methodology, market, len(reviews), progress)
+    walk = _Walk(methodology, market, len(reviews), progress, memo)
     for row in reviews.itertuples(index=False):
         review = Review.from_row(row)
         walk.advance(walk.session(review.rank_date) - 1)
@@ -177,9 +180,15 @@ class _Walk:
     """The state of a family as the timeline walks the sessions."""
 
     def __init__(
-        self, methodology: Methodology, market: Market, total: int, progress: Progress | None
+        self,
+        methodology: Methodology,
+        market: Market,
+        total: int,
+        progress: Progress | None,
+        memo: StageMemo | None = None,
     ) -> None:
         self.methodology = methodology
+        self.memo = memo
         self.market = market
         self.total = total
         self.progress = progress
@@ -214,10 +223,9 @@ class _Walk:
         latest = self.pending_state or self.in_force
         previous = latest.assignment if latest is not None else empty_assignment()
         states = latest.states if latest is not None else {}
-        view = self.market.view(review.rank_date)
-        view.previous_rank_date = self.previous_rank_date
+        view = as_of_view(self.market, self.memo, review.rank_date, self.previous_rank_date)
         self.pending_input = (states, self.previous_rank_date)
-        output = run_review(self.methodology, view, review, previous, states)
+        output = run_review(self.methodology, view, review, previous, states, memo=self.memo)
         self.outputs.append(output)
         # The candidates replacements are chosen from until the next review that screens
         # the market: the securities that passed every screen.
@@ -288,8 +296,7 @@ class _Walk:
         review = Review(market.sessions[decided], market.sessions[decided], market.sessions[when], "deletion")
         added: dict[str, pd.DataFrame] = {}
         if self.fills:
-            view = market.view(review.rank_date)
-            view.previous_rank_date = self.previous_rank_date
+            view = as_of_view(self.market, self.memo, review.rank_date, self.previous_rank_date)
             output = run_review(
                 self.methodology,
                 view,
@@ -355,8 +362,7 @@ class _Walk:
         output = self.outputs[self.pending]
         states, previous_rank_date = self.pending_input
         leaving = isin(output.assignment["security_id"], leavers)
-        view = self.market.view(self.market.sessions[decided])
-        view.previous_rank_date = previous_rank_date
+        view = as_of_view(self.market, self.memo, self.market.sessions[decided], previous_rank_date)
         amended = run_review(
             self.methodology,
             view,
@@ -453,7 +459,7 @@ class _Walk:
 
     def _ineligible(self, security_id: str, session: int) -> str | None:
         """The first screen a security fails as a candidate for addition on a session."""
-        view = self.market.view(self.market.sessions[session])
+        view = as_of_view(self.market, self.memo, self.market.sessions[session], None)
         if security_id not in view.securities.index:
             return "not listed"
         subject = view.securities.loc[[security_id], list(UNIVERSE_COLUMNS)].copy()

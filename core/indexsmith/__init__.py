@@ -40,11 +40,13 @@ from indexsmith.errors import (
     OutputError,
     PluginError,
     PointInTimeError,
+    RunnerError,
 )
-from indexsmith.hookspecs import Register, RegisterPreset
+from indexsmith.hookspecs import Register, RegisterPreset, RegisterRunner
 from indexsmith.pipeline import build, open_market
 from indexsmith.plugin.manager import DEFAULT_PLUGINS, Plugins, hookimpl
 from indexsmith.results.model import BuildResult, IndexResult
+from indexsmith.runners import Runner
 from indexsmith.version import __version__
 
 #: The submodules plugins may import, besides this package itself (a meta-test holds the
@@ -57,6 +59,7 @@ PUBLIC_MODULES = (
     "indexsmith.frames",
     "indexsmith.hookspecs",
     "indexsmith.market",
+    "indexsmith.runners",
     "indexsmith.testing",
     "indexsmith.units",
 )
@@ -88,8 +91,11 @@ __all__ = [
     "Ranking",
     "Register",
     "RegisterPreset",
+    "RegisterRunner",
     "Replacement",
     "Review",
+    "Runner",
+    "RunnerError",
     "Schedule",
     "Screen",
     "ScreenUse",

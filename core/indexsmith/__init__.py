@@ -47,6 +47,7 @@ from indexsmith.pipeline import build, open_market
 from indexsmith.plugin.manager import DEFAULT_PLUGINS, Plugins, hookimpl
 from indexsmith.results.model import BuildResult, IndexResult
 from indexsmith.runners import Runner
+from indexsmith.runners.api import sweep
 from indexsmith.version import __version__
 
 #: The submodules plugins may import, besides this package itself (a meta-test holds the
@@ -110,4 +111,5 @@ __all__ = [
     "load_market",
     "nth_weekday_date",
     "open_market",
+    "sweep",
 ]

@@ -8,10 +8,10 @@ import sys
 
 import click
 
-from indexsmith.cli import build, compare, demo, explain, market, plugins, reference
+from indexsmith.cli import build, compare, demo, explain, market, plugins, reference, sweep
 from indexsmith.cli.app import cli
 
-__all__ = ["build", "cli", "compare", "demo", "explain", "main", "market", "plugins", "reference"]
+__all__ = ["build", "cli", "compare", "demo", "explain", "main", "market", "plugins", "reference", "sweep"]
 
 
 def main(argv: list[str] | None = None) -> int:

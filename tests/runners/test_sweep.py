@@ -197,3 +197,14 @@ def test_bad_command_lines_are_one_line_each(tmp_path: Path) -> None:
     (tmp_path / "full" / "mine.txt").write_text("x")
     code, _, err = run_cli("sweep", str(path), "--demo", "small", "--out", str(tmp_path / "full"))
     assert (code, err.count("\n")) == (1, 1) and "holds no sweep" in err
+
+
+def test_other_data_is_compiled_once_where_workers_open_it(sequential: Path, tmp_path: Path) -> None:
+    from indexsmith.demo.cache import cache_dir, cache_name
+
+    folder = cache_dir() / cache_name("small", 32)  # the demo market's tables, in the documented format
+    sweep(SPEC, str(folder), tmp_path / "out", start=START, plugins=Plugins(autoload=False))
+    assert files(tmp_path / "out") == files(sequential)
+    manifest = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    compiled = cache_dir() / "compiled" / manifest["market"].removeprefix("sha256:")[:16]
+    assert (compiled / "meta.json").is_file() and (compiled / "daily.close.npy").is_file()

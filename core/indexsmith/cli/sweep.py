@@ -97,6 +97,7 @@ def sweep(
             keep_results=keep_results,
             statistic=sort,
             progress=update,
+            plugins=manager,
         )
     failed = frame.loc[frame["status"] != "ok", "variant"].nunique()
     ok = frame[frame["status"] == "ok"]

@@ -115,4 +115,5 @@ def sweep(
             share=share,
             statistic=sort,
             progress=progress,
+            plugins=plugins,
         )

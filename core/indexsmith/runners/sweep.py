@@ -245,10 +245,14 @@ def run_sweep(
     share: bool = True,
     statistic: str = "annualised_return",
     progress: SweepProgress | None = None,
+    plugins: Plugins | None = None,
 ) -> pd.DataFrame:
     """Build every variant not already recorded in ``out`` and write the summary and the
-    factsheet of ``statistic`` against each axis; returns the summary."""
+    factsheet of ``statistic`` against each axis; returns the summary. Variants built in
+    this process use ``plugins``; workers of other processes their installed plugins."""
     out = Path(out)
+    if plugins is not None and not runner.remote:
+        _PLUGINS[:] = [plugins]
     check_out(out)
     with output_lock(out):
         (out / "variants").mkdir(parents=True, exist_ok=True)

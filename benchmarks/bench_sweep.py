@@ -14,8 +14,8 @@ time and peak RSS, its workers' included, are its own):
     python benchmarks/bench_sweep.py --demo full --json
 
 On ``--demo small`` the sweep is the demo family's large tier (tier count x weighting);
-on ``--demo full`` the Russell-style 2000 (its tier count x the band width at rank 2000 x
-weighting), cut to ``--variants``. Prints a Markdown table.
+on ``--demo full`` the Russell-style 2000 (the count of its lower tier, ranks 2001-3000,
+x the band width at rank 2000 x weighting), cut to ``--variants``. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ SWEEPS: dict[str, dict[str, Any]] = {
         "index": "russell-2000-style",
         "max_variants": 10_000,
         "axes": {
-            "family.bucketing.params.tiers[4].count": [750, 875, 1000, 1125, 1250],
+            "family.bucketing.params.tiers[5].count": [750, 875, 1000, 1125, 1250],
             "family.bucketing.params.bands[3].width": [0.25, 0.5, 1.0, 2.0],
             "family.index[3].weighting.use": ["float-cap", "equal"],
         },

@@ -29,7 +29,7 @@ SHOWN = 20
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: 1, in this process).",
+    help="Workers (local: default 1, in this process; dask: default the CPU count).",
 )
 @click.option("--executor", default="local", show_default=True, help="Runner: local, dask, or a plugin's.")
 @click.option(

@@ -177,8 +177,8 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, (int, np.integer)):
             out[name] = int(value)
         elif isinstance(value, (float, np.floating)):
-            out[name] = float(value)
-        elif value is None or (isinstance(value, float) and math.isnan(value)):
+            out[name] = float(value)  # NaN stays NaN: JSON records read it back as one
+        elif value is None:
             out[name] = None
         else:
             out[name] = str(value)

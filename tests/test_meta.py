@@ -13,7 +13,7 @@ import indexsmith
 import pytest
 from indexsmith import hookspecs
 from indexsmith.plugin import HOOKS, Plugins
-from indexsmith.plugin.registry import PRESET_HOOK, SOURCE_HOOK
+from indexsmith.plugin.registry import PRESET_HOOK, RUNNER_HOOK, SOURCE_HOOK
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "core" / "indexsmith"
@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("reporting",),
     ("pipeline",),
     ("prediction",),
+    ("runners",),
     ("cli", "testing", "demo.showcase", "__init__"),
 )
 #: Where a module of the generator may import from: the data layer and below only.
@@ -43,7 +44,7 @@ GENERATOR = ("demo.profile", "demo.simulation", "demo.rows", "demo.generator")
 
 
 def test_every_hook_spec_is_documented_with_its_version() -> None:
-    assert sorted([*HOOKS.values(), PRESET_HOOK, SOURCE_HOOK]) == HOOK_NAMES
+    assert sorted([*HOOKS.values(), PRESET_HOOK, SOURCE_HOOK, RUNNER_HOOK]) == HOOK_NAMES
     for name in HOOK_NAMES:
         doc = inspect.getdoc(getattr(hookspecs, name)) or ""
         assert ":param register:" in doc, name
@@ -64,6 +65,7 @@ def test_every_hook_spec_has_a_test() -> None:
         assert hook in tests or f'add("{stage}"' in tests, f"no test exercises {hook}"
     assert PRESET_HOOK in tests, f"no test exercises {PRESET_HOOK}"
     assert SOURCE_HOOK in tests, f"no test exercises {SOURCE_HOOK}"
+    assert RUNNER_HOOK in tests, f"no test exercises {RUNNER_HOOK}"
 
 
 def test_every_built_in_is_in_the_reference_and_the_conformance_table() -> None:

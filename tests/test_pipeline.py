@@ -8,7 +8,8 @@ from pathlib import Path
 
 import indexsmith
 from indexsmith.demo import demo_market
-from indexsmith.pipeline import BuildJob, ProcessPool, Sequential, build
+from indexsmith.pipeline import BuildJob, build, run_job
+from indexsmith.runners import ProcessPool, Sequential
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -35,8 +36,8 @@ def test_sequential_and_process_pool_write_the_same_files(tmp_path: Path) -> Non
         for runner in ("sequential", "pool")
         for name, keep in (("demo-tiers", ("demo-large", "demo-broad-equal")), ("nasdaq-100-style", None))
     ]
-    assert list(Sequential().run(jobs[:2])) == ["demo-tiers", "nasdaq-100-style"]
-    assert sorted(ProcessPool(workers=2).run(jobs[2:])) == ["demo-tiers", "nasdaq-100-style"]
+    assert list(Sequential().map(run_job, jobs[:2])) == ["demo-tiers", "nasdaq-100-style"]
+    assert sorted(ProcessPool(workers=2).map(run_job, jobs[2:])) == ["demo-tiers", "nasdaq-100-style"]
     sequential, pool = digests(tmp_path / "sequential"), digests(tmp_path / "pool")
     assert sequential == pool
     assert {name.split("/")[1] for name in sequential if name.startswith("demo-tiers/")} == {

@@ -40,12 +40,15 @@ from indexsmith.errors import (
     OutputError,
     PluginError,
     PointInTimeError,
+    RunnerError,
 )
-from indexsmith.hookspecs import Register, RegisterPreset
+from indexsmith.hookspecs import Register, RegisterPreset, RegisterRunner
 from indexsmith.pipeline import build, open_market
 from indexsmith.plugin.manager import DEFAULT_PLUGINS, Plugins, hookimpl
 from indexsmith.prediction import BubbleOptions, Preview, preview
 from indexsmith.results.model import BuildResult, IndexResult
+from indexsmith.runners import Runner
+from indexsmith.runners.api import sweep
 from indexsmith.version import __version__
 
 #: The submodules plugins may import, besides this package itself (a meta-test holds the
@@ -58,6 +61,7 @@ PUBLIC_MODULES = (
     "indexsmith.frames",
     "indexsmith.hookspecs",
     "indexsmith.market",
+    "indexsmith.runners",
     "indexsmith.testing",
     "indexsmith.units",
 )
@@ -91,8 +95,11 @@ __all__ = [
     "Ranking",
     "Register",
     "RegisterPreset",
+    "RegisterRunner",
     "Replacement",
     "Review",
+    "Runner",
+    "RunnerError",
     "Schedule",
     "Screen",
     "ScreenUse",
@@ -108,4 +115,5 @@ __all__ = [
     "nth_weekday_date",
     "open_market",
     "preview",
+    "sweep",
 ]

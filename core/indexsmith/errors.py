@@ -123,6 +123,11 @@ class OutputError(IndexsmithError):
     """An output location that cannot be written as asked."""
 
 
+class RunnerError(IndexsmithError):
+    """A runner that cannot start or reach its workers (a cluster address that does not
+    answer, an executor whose extra is not installed)."""
+
+
 class UnknownComponent(LookupError):
     """No component of a stage has the name asked for: ``message`` says what is missing,
     ``hint`` the did-you-mean and the names available. Raised by the registry's lookup and

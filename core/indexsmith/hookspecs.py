@@ -41,6 +41,13 @@ class Register(Protocol):
     def __call__(self, name: str, cls: type[Component], *, aliases: Sequence[str] = ...) -> None: ...
 
 
+class RegisterRunner(Protocol):
+    """The ``register`` callable the runner hook receives (``cls``: a subclass of
+    :class:`indexsmith.runners.Runner`)."""
+
+    def __call__(self, name: str, cls: type, *, aliases: Sequence[str] = ...) -> None: ...
+
+
 class RegisterPreset(Protocol):
     """The ``register`` callable the preset hook receives."""
 
@@ -208,4 +215,27 @@ def indexsmith_register_market_sources(register: Register) -> None:
     :param register: call ``register(name, cls, aliases=())`` for each source class.
 
     .. versionadded:: 0.3
+    """
+
+
+# == running many builds =================================================================
+
+
+@hookspec
+def indexsmith_register_runners(register: RegisterRunner) -> None:
+    """Register runners: what runs the builds of a sweep (``indexsmith sweep --executor NAME``).
+
+    A runner is a subclass of :class:`indexsmith.runners.Runner`, constructed with the
+    keywords ``workers`` (an int or None) and ``address`` (a cluster's address or None);
+    its ``map(function, tasks)`` calls the module-level ``function`` on each task (plain,
+    picklable data) somewhere — in this process, in worker processes, on a cluster — and
+    yields the results as they finish. It raises :class:`indexsmith.errors.RunnerError`
+    (one line) when it cannot start, e.g. a cluster address that does not answer within
+    its connection timeout. The built-ins are ``local`` (this process, or a process pool
+    with ``--workers N``) and ``dask`` (``indexsmith[dask]``). A name registered twice is
+    an error at start-up naming both plugins.
+
+    :param register: call ``register(name, cls, aliases=())`` for each runner class.
+
+    .. versionadded:: 0.4
     """

@@ -20,21 +20,18 @@
 6. **Results**: a :class:`~indexsmith.results.model.BuildResult`, written (when asked) by
    :mod:`indexsmith.results.store`.
 
-A :class:`Runner` runs many builds: :class:`Sequential` in this process, :class:`ProcessPool`
-in worker processes. Jobs are plain data (:class:`BuildJob`), so a runner on another
-engine (Ray, Dask) needs only a ``map``.
+:class:`BuildJob` is one build as plain data and :func:`run_job` runs it, so a runner
+(:mod:`indexsmith.runners`: this process, worker processes, a cluster) needs only a ``map``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
@@ -119,6 +116,7 @@ def build(
     end: dt.date | None = None,
     progress: engine.Progress | None = None,
     calculate: bool = True,
+    memo: engine.StageMemo | None = None,
 ) -> BuildResult:
     """Build every index of a definition on a market (steps 1-6 of this module).
 
@@ -126,7 +124,9 @@ def build(
     already resolved :class:`Methodology`; ``market`` a :class:`Market`, a market-data
     directory or ``SOURCE:PATH`` (see :func:`open_market`). Returns a :class:`BuildResult`; nothing is written until you call
     ``result.write(out)``. With ``calculate`` (the default) every index also gets its
-    daily levels, turnover and trades (:mod:`indexsmith.calculation`).
+    daily levels, turnover and trades (:mod:`indexsmith.calculation`). Builds given one
+    ``memo`` share their as-of views and the screens and ranking of their reviews
+    (:class:`~indexsmith.engine.StageMemo`): a sweep's variants screen the market once.
     """
     methodology = resolve_definition(definition, plugins)
     market = open_market(
@@ -135,7 +135,7 @@ def build(
         plugins=plugins,
         vocabulary=methodology.definition.vocabulary,
     )
-    run = engine.run(methodology, market, start=start, end=end, progress=progress)
+    run = engine.run(methodology, market, start=start, end=end, progress=progress, memo=memo)
     result = assemble(methodology, market, run)
     if not calculate:
         return result
@@ -154,7 +154,7 @@ def build(
     return attrs.evolve(result, indices=indices)
 
 
-# -- running many builds ---------------------------------------------------------------------
+# -- one build as plain data ---------------------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
@@ -195,35 +195,3 @@ def run_job(job: BuildJob) -> str:
         result = build(raw, market, start=job.start, end=job.end)
     write_build(result, Path(job.out), overwrite=True, nested=job.nested)
     return job.name
-
-
-class Runner(Protocol):
-    """Runs build jobs and yields each job's name as it finishes."""
-
-    def run(self, jobs: Iterable[BuildJob]) -> Iterator[str]: ...
-
-
-class Sequential:
-    """Every job in this process, one after the other."""
-
-    def run(self, jobs: Iterable[BuildJob]) -> Iterator[str]:
-        for job in jobs:
-            yield run_job(job)
-
-
-class ProcessPool:
-    """Jobs in worker processes (at most ``workers``, default: the CPU count), yielded in
-    the order they finish."""
-
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers
-
-    def run(self, jobs: Iterable[BuildJob]) -> Iterator[str]:
-        jobs = list(jobs)
-        if not jobs:
-            return
-        workers = min(self.workers or os.cpu_count() or 1, len(jobs))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_job, job) for job in jobs]
-            for future in as_completed(futures):
-                yield future.result()

@@ -62,9 +62,12 @@ def capacity(
     missing = np.isnan(volume)
     if missing.any():
         known_adv = table[table["adv"].notna()].sort_values("effective_date", kind="stable")
+        # One key dtype on both sides: a fresh build's ids are strings, a read-back one's objects.
         earlier = pd.merge_asof(
-            frame.loc[missing, ["effective_date", "security_id"]].reset_index(),
-            known_adv.rename(columns={"effective_date": "known_on"}),
+            frame.loc[missing, ["effective_date", "security_id"]]
+            .reset_index()
+            .astype({"security_id": object}),
+            known_adv.rename(columns={"effective_date": "known_on"}).astype({"security_id": object}),
             left_on="effective_date",
             right_on="known_on",
             by="security_id",

@@ -9,10 +9,22 @@ import sys
 
 import click
 
-from indexsmith.cli import build, compare, demo, explain, market, plugins, preview, reference
+from indexsmith.cli import build, compare, demo, explain, market, plugins, preview, reference, sweep
 from indexsmith.cli.app import cli
 
-__all__ = ["build", "cli", "compare", "demo", "explain", "main", "market", "plugins", "preview", "reference"]
+__all__ = [
+    "build",
+    "cli",
+    "compare",
+    "demo",
+    "explain",
+    "main",
+    "market",
+    "plugins",
+    "preview",
+    "reference",
+    "sweep",
+]
 
 
 #: What click raises for a group run without a command (it shows the help), where it has one.

@@ -21,9 +21,10 @@ from pathlib import Path
 from indexsmith.demo.cache import cache_dir, cache_name, demo_market, export
 from indexsmith.demo.generator import DEFAULT_SEED, generate
 from indexsmith.io import atomic_directory
-from indexsmith.pipeline import BuildJob, ProcessPool
+from indexsmith.pipeline import BuildJob, run_job
 from indexsmith.results.model import IndexResult
 from indexsmith.results.store import read_results
+from indexsmith.runners import ProcessPool
 
 #: (preset family, indices kept) — None keeps every index of the preset.
 HEADLINE: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
@@ -76,7 +77,7 @@ def headline_results(size: str, progress: Progress, step: Callable[[], None] | N
             )
             for family, keep in HEADLINE[size]
         ]
-        for family in ProcessPool(workers=2).run(jobs):
+        for family in ProcessPool(workers=2).map(run_job, jobs):
             progress(f"built {family}")
             if step:
                 step()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from indexsmith.components import Review
 from indexsmith.engine.leaving import leaving_reasons
+from indexsmith.engine.memo import StageMemo
 from indexsmith.engine.review import Progress, ReviewOutput, facts, rank, run_review
 from indexsmith.engine.timeline import Event, Run, run, schedule
 
@@ -18,6 +19,7 @@ __all__ = [
     "Review",
     "ReviewOutput",
     "Run",
+    "StageMemo",
     "facts",
     "leaving_reasons",
     "rank",

@@ -22,6 +22,7 @@ from indexsmith.components import Review
 from indexsmith.data.schema import MAX_PROBLEMS
 from indexsmith.data.view import MarketView
 from indexsmith.definition.model import Methodology, Resolved, ResolvedIndex
+from indexsmith.engine.memo import StageMemo
 from indexsmith.errors import ComponentError, DataError, DefinitionError, IndexsmithError, Problem
 from indexsmith.frames import BUCKET_COLUMNS, UNIVERSE_COLUMNS, by_security, isin
 
@@ -207,6 +208,7 @@ def run_review(
     candidates: pd.Index | None = None,
     exclude: frozenset[str] = frozenset(),
     keep: dict[str, pd.DataFrame] | None = None,
+    memo: StageMemo | None = None,
 ) -> ReviewOutput:
     """One review, from the listed securities to each index's target weights.
 
@@ -221,18 +223,58 @@ def run_review(
     ``exclude`` names securities that may not be chosen (they leave the market before the
     change takes effect). ``keep`` holds indices' current members: an index whose members
     the change leaves as they are keeps them (and its weighting state) without being
-    weighted again.
+    weighted again. With a ``memo`` the screens and the ranking run once for every build
+    that shares them with this one (:class:`~indexsmith.engine.memo.StageMemo`).
     """
     kind = review.kind if len(previous) else "reconstitution"
+    if vacated is not None:
+        universe, gaps = _listed(methodology, view, review, previous, exclude)
+        pool = candidates if candidates is not None else universe.index
+        universe = universe[universe["incumbent"] | isin(universe.index, pool)]
+        return _replacement(methodology, view, review, universe, previous, states, vacated, keep, gaps)
+    if memo is None:
+        excluded, ranked = _select(methodology, view, review, previous, kind, exclude)
+    else:  # the same view, screens, ranking and incumbents give the same selection
+        key = (id(view), memo.prefix(methodology), kind, exclude, tuple(sorted(previous["security_id"])))
+        excluded, ranked = memo.selection(
+            key, lambda: _select(methodology, view, review, previous, kind, exclude)
+        )
+    bucketing = methodology.bucketing
+    declared = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
+    if kind == "reconstitution":
+        assignment = call(bucketing, "assign", review, view, ranked, previous)
+    else:
+        assignment = _keep_members(bucketing, view, ranked, previous, review)
+    assignment = contracts.check_buckets(bucketing, assignment, ranked, declared, review)
+    return _output(methodology, view, review, excluded, ranked, assignment, states, keep)
+
+
+def _listed(
+    methodology: Methodology,
+    view: MarketView,
+    review: Review,
+    previous: pd.DataFrame,
+    exclude: frozenset[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The listed securities with their ``incumbent`` flag (without ``exclude`` and the
+    securities the data lacks figures for), and the exclusions of those lacking figures."""
     universe = view.securities.loc[:, list(UNIVERSE_COLUMNS)].copy()
     universe["incumbent"] = isin(universe.index, previous["security_id"])
     if exclude:
         universe = universe[universe["incumbent"] | ~isin(universe.index, exclude)]
-    universe, gaps = _data_gaps(methodology, view, review, universe)
-    if vacated is not None:
-        pool = candidates if candidates is not None else universe.index
-        universe = universe[universe["incumbent"] | isin(universe.index, pool)]
-        return _replacement(methodology, view, review, universe, previous, states, vacated, keep, gaps)
+    return _data_gaps(methodology, view, review, universe)
+
+
+def _select(
+    methodology: Methodology,
+    view: MarketView,
+    review: Review,
+    previous: pd.DataFrame,
+    kind: str,
+    exclude: frozenset[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The leading stages of a review: the exclusions (with reasons) and the ranked universe."""
+    universe, gaps = _listed(methodology, view, review, previous, exclude)
     if kind == "rebalance":
         universe = universe[universe["incumbent"]]
     elif kind == "additions":
@@ -242,15 +284,7 @@ def run_review(
     universe, excluded = _screen(methodology, view, review, universe, kind)
     if len(gaps):
         excluded = pd.concat([gaps, excluded], ignore_index=True)
-    ranked = _ranked(methodology, view, review, universe)
-    bucketing = methodology.bucketing
-    declared = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
-    if kind == "reconstitution":
-        assignment = call(bucketing, "assign", review, view, ranked, previous)
-    else:
-        assignment = _keep_members(bucketing, view, ranked, previous, review)
-    assignment = contracts.check_buckets(bucketing, assignment, ranked, declared, review)
-    return _output(methodology, view, review, excluded, ranked, assignment, states, keep)
+    return excluded, _ranked(methodology, view, review, universe)
 
 
 def _data_gaps(

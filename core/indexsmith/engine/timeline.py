@@ -25,6 +25,7 @@ from indexsmith.data.calendars import get_calendar
 from indexsmith.data.market import Market
 from indexsmith.definition.model import Methodology
 from indexsmith.engine.leaving import leaving_reasons, spin_off_drops
+from indexsmith.engine.memo import StageMemo, as_of_view
 from indexsmith.engine.review import (
     Progress,
     ReviewOutput,
@@ -168,10 +169,12 @@ def run(
     end: dt.date | None = None,
     progress: Progress | None = None,
     snapshots: Sequence[pd.Timestamp] = (),
+    memo: StageMemo | None = None,
 ) -> Run:
     """Run every review of a methodology on a market, with the replacements between them.
     ``snapshots`` are sessions after whose close the membership in force is kept
-    (``Run.snapshots``), e.g. to predict each review from weeks before it."""
+    (``Run.snapshots``), e.g. to predict each review from weeks before it; a ``memo``
+    shares views, screens and ranking with other builds (same result)."""
     if methodology.definition.calendar != market.calendar.code:
         raise DefinitionError(
             [
@@ -184,7 +187,7 @@ def run(
             methodology.source,
         )
     reviews, pending = schedule(methodology, market, start, end)
-    walk = _Walk(methodology, market, len(reviews), progress)
+    walk = _Walk(methodology, market, len(reviews), progress, memo)
     walk.snapshot_at = sorted({walk.session(pd.Timestamp(d)) for d in snapshots})
     for row in reviews.itertuples(index=False):
         review = Review.from_row(row)
@@ -223,9 +226,15 @@ class _Walk:
     """The state of a family as the timeline walks the sessions."""
 
     def __init__(
-        self, methodology: Methodology, market: Market, total: int, progress: Progress | None
+        self,
+        methodology: Methodology,
+        market: Market,
+        total: int,
+        progress: Progress | None,
+        memo: StageMemo | None = None,
     ) -> None:
         self.methodology = methodology
+        self.memo = memo
         self.market = market
         self.total = total
         self.progress = progress
@@ -262,10 +271,9 @@ class _Walk:
         latest = self.pending_state or self.in_force
         previous = latest.assignment if latest is not None else empty_assignment()
         states = latest.states if latest is not None else {}
-        view = self.market.view(review.rank_date)
-        view.previous_rank_date = self.previous_rank_date
+        view = as_of_view(self.market, self.memo, review.rank_date, self.previous_rank_date)
         self.pending_input = (states, self.previous_rank_date)
-        output = run_review(self.methodology, view, review, previous, states)
+        output = run_review(self.methodology, view, review, previous, states, memo=self.memo)
         self.outputs.append(output)
         # The candidates replacements are chosen from until the next review that screens
         # the market: the securities that passed every screen.
@@ -370,8 +378,7 @@ class _Walk:
         review = Review(market.sessions[decided], market.sessions[decided], market.sessions[when], "deletion")
         added: dict[str, pd.DataFrame] = {}
         if self.fills:
-            view = market.view(review.rank_date)
-            view.previous_rank_date = self.previous_rank_date
+            view = as_of_view(self.market, self.memo, review.rank_date, self.previous_rank_date)
             output = run_review(
                 self.methodology,
                 view,
@@ -437,8 +444,7 @@ class _Walk:
         output = self.outputs[self.pending]
         states, previous_rank_date = self.pending_input
         leaving = isin(output.assignment["security_id"], leavers)
-        view = self.market.view(self.market.sessions[decided])
-        view.previous_rank_date = previous_rank_date
+        view = as_of_view(self.market, self.memo, self.market.sessions[decided], previous_rank_date)
         amended = run_review(
             self.methodology,
             view,

@@ -13,6 +13,8 @@ from indexsmith.plugin.manager import (
 )
 from indexsmith.plugin.registry import (
     DISABLE_ENV,
+    RUNNER_HOOK,
+    RUNNER_KIND,
     SOURCE_HOOK,
     SOURCE_KIND,
     ComponentEntry,
@@ -27,6 +29,8 @@ __all__ = [
     "DISABLE_ENV",
     "ENTRY_POINT_GROUP",
     "HOOKS",
+    "RUNNER_HOOK",
+    "RUNNER_KIND",
     "SOURCE_HOOK",
     "SOURCE_KIND",
     "ComponentEntry",

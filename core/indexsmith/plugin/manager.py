@@ -30,6 +30,8 @@ from indexsmith.errors import PluginError
 from indexsmith.plugin.registry import (
     DISABLE_ENV,
     PRESET_HOOK,
+    RUNNER_HOOK,
+    RUNNER_KIND,
     SOURCE_HOOK,
     SOURCE_KIND,
     ComponentEntry,
@@ -56,6 +58,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "indexsmith_plugins.sources.panel",
     "indexsmith_plugins.sources.yahoo",
     "indexsmith_plugins.sources.crsp",
+    "indexsmith_plugins.runners",
+    "indexsmith_plugins.dask_runner",
 )
 
 #: Stage -> registration hook name.
@@ -191,7 +195,7 @@ class Plugins:
             info = self.info.get(plugin_name, PluginInfo(plugin_name, None, None))
             raise PluginError(
                 f"plugin {info.label()} implements an unknown hook: {exc} — known hooks: "
-                f"{', '.join([*HOOKS.values(), PRESET_HOOK, SOURCE_HOOK])}"
+                f"{', '.join([*HOOKS.values(), PRESET_HOOK, SOURCE_HOOK, RUNNER_HOOK])}"
             ) from exc
 
     # -- the registry --------------------------------------------------------------------
@@ -229,6 +233,15 @@ class Plugins:
         """Every registered market source, by name."""
         return self.registry.entries(SOURCE_KIND)
 
+    def runner(self, name: str) -> ComponentEntry:
+        """The runner registered as ``name`` (did-you-mean and the names available when
+        there is none)."""
+        return self.registry.lookup(RUNNER_KIND, name, self.skipped)
+
+    def runners(self) -> list[ComponentEntry]:
+        """Every registered runner, by name."""
+        return self.registry.entries(RUNNER_KIND)
+
     def presets(self) -> dict[str, PresetEntry]:
         """Preset id -> the definition file a plugin registered under it."""
         return dict(sorted(self.registry.presets.items()))
@@ -249,6 +262,7 @@ class Plugins:
                     "builtin": info.builtin,
                     "components": provides,
                     "sources": [e.name for e in self.sources() if e.plugin.name == name],
+                    "runners": [e.name for e in self.runners() if e.plugin.name == name],
                     "presets": [p.name for p in self.presets().values() if p.plugin.name == name],
                 }
             )

@@ -87,6 +87,10 @@ PRESET_HOOK = "indexsmith_register_presets"
 #: The hook that registers market sources, and the kind their entries carry.
 SOURCE_HOOK = "indexsmith_register_market_sources"
 SOURCE_KIND = MarketSource.kind
+#: The hook that registers runners (what runs many builds: processes, a cluster), and the
+#: kind their entries carry.
+RUNNER_HOOK = "indexsmith_register_runners"
+RUNNER_KIND = "runner"
 
 
 class Registry:
@@ -102,6 +106,7 @@ class Registry:
         self.components: dict[str, dict[str, ComponentEntry]] = {stage.kind: {} for stage in STAGES}
         self.presets: dict[str, PresetEntry] = {}
         self.sources: dict[str, ComponentEntry] = {}
+        self.runners: dict[str, ComponentEntry] = {}
         for stage in STAGES:
             for info, caller in hooks(stage.hook):
                 caller(register=self._registrar(stage.kind, info))
@@ -109,6 +114,8 @@ class Registry:
             caller(register=self._preset_registrar(info))
         for info, caller in hooks(SOURCE_HOOK):
             caller(register=self._registrar(SOURCE_KIND, info))
+        for info, caller in hooks(RUNNER_HOOK):
+            caller(register=self._runner_registrar(info))
 
     def _registrar(self, kind: str, info: PluginInfo) -> Callable[..., None]:
         base = STAGE_BASES.get(kind, MarketSource)
@@ -140,6 +147,25 @@ class Registry:
 
         return register
 
+    def _runner_registrar(self, info: PluginInfo) -> Callable[..., None]:
+        def register(name: str, cls: type, *, aliases: Sequence[str] = ()) -> None:
+            if not (isinstance(cls, type) and callable(getattr(cls, "map", None))):
+                raise PluginError(
+                    f"plugin {info.label()} registered runner '{name}' as {cls!r}, which is not a "
+                    "class with a map(function, tasks) method (subclass indexsmith.runners.Runner)"
+                )
+            entry = ComponentEntry(RUNNER_KIND, name, typing.cast(type[Component], cls), info, tuple(aliases))
+            for key in (name, *aliases):
+                _check_name(info, RUNNER_KIND, key)
+                if key in self.runners:
+                    raise PluginError(
+                        f"runner name '{key}' is registered twice: by plugin {self.runners[key].plugin.label()} "
+                        f"and by plugin {info.label()} — uninstall one, or disable it with {DISABLE_ENV}"
+                    )
+                self.runners[key] = entry
+
+        return register
+
     def _preset_registrar(self, info: PluginInfo) -> Callable[..., None]:
         def register(name: str, source: Traversable | Path) -> None:
             _check_name(info, "preset", name)
@@ -159,7 +185,9 @@ class Registry:
         Raises :class:`~indexsmith.errors.UnknownComponent` with a did-you-mean and the
         available names (and the plugins disabled, which may be where the name went).
         """
-        table = self.sources if kind == SOURCE_KIND else self.components.get(kind, {})
+        table = {SOURCE_KIND: self.sources, RUNNER_KIND: self.runners}.get(kind) or self.components.get(
+            kind, {}
+        )
         if name in table:
             return table[name]
         close = difflib.get_close_matches(name, list(table), n=1, cutoff=0.6)
@@ -184,8 +212,9 @@ class Registry:
     def entries(self, kind: str | None = None) -> list[ComponentEntry]:
         """Unique entries (aliases folded), sorted by stage then name."""
         order = [stage.kind for stage in STAGES]
-        if kind == SOURCE_KIND:
-            return sorted({e.name: e for e in self.sources.values()}.values(), key=lambda e: e.name)
+        if kind in (SOURCE_KIND, RUNNER_KIND):
+            table = self.sources if kind == SOURCE_KIND else self.runners
+            return sorted({e.name: e for e in table.values()}.values(), key=lambda e: e.name)
         kinds = [kind] if kind else order
         seen: dict[tuple[str, str], ComponentEntry] = {}
         for k in kinds:

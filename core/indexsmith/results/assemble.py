@@ -203,13 +203,11 @@ def _index_tables(
     between: dict[str, list[Any]] = {c: [] for c in BETWEEN_COLUMNS}
     moves: dict[str, list[Any]] = {c: [] for c in CHANGE_COLUMNS}
     previous: pd.Index | None = None
-    tickers_at: dict[pd.Timestamp, dict[str, str]] = {}
 
     def tickers(date: pd.Timestamp) -> dict[str, str]:
-        """Tickers in force on ``date`` (ticker changes applied), looked up once per date."""
-        if date not in tickers_at:
-            tickers_at[date] = tickers_on(market, date).to_dict()
-        return tickers_at[date]
+        """Tickers in force on ``date`` (ticker changes applied), looked up once per date
+        and market: every index of the family, and every build on the market, reads them."""
+        return market.memo(f"tickers on {date:%Y-%m-%d}", lambda: tickers_on(market, date).to_dict())
 
     departures = _departures(market)
     timeline = sorted(

@@ -164,15 +164,18 @@ class Bucketing(Component):
         ``bucketing-rules`` replacement; the default cannot."""
         raise NotImplementedError(f"{type(self).__name__} does not fill vacancies between reviews")
 
-    def breakpoints(self) -> pd.DataFrame | None:
-        """Optional: this bucketing's fixed breakpoints, for the bubble list of
-        ``indexsmith preview`` — one row per breakpoint with the columns of
-        :data:`~indexsmith.frames.BREAKPOINT_COLUMNS`: ``breakpoint`` (a label), ``above``
-        and ``below`` (the buckets on either side; ``below`` is empty past the last one),
-        ``rank`` (the company rank where ``above`` ends), ``band`` (half-width in points of
-        cumulative cap that keeps incumbents on their side; NaN for none) and
-        ``buffer_rank`` (incumbents of ``above`` ranked up to it may stay; NaN for none).
-        None (the default): no fixed breakpoints, and the preview says what it used instead.
+    def breakpoints(self, view: MarketView, ranked: pd.DataFrame) -> pd.DataFrame | None:
+        """Optional: this bucketing's breakpoints at a review on ``view`` over the ranked
+        universe, for the bubble list of ``indexsmith preview`` — one row per breakpoint
+        with the columns of :data:`~indexsmith.frames.BREAKPOINT_COLUMNS`: ``breakpoint``
+        (a label), ``above`` and ``below`` (the buckets on either side; ``below`` is empty
+        past the last one), ``rank`` (the company rank where ``above`` ends), ``band``
+        (half-width in points of cumulative cap that keeps incumbents on their side),
+        ``buffer_rank`` (incumbents of ``above`` ranked up to it may stay), ``measure`` (a
+        size threshold instead of a rank: a dollar range minimum; ``rank`` is then where it
+        falls) and ``floor`` (the size below which an incumbent of ``above`` is released);
+        NaN where a rule does not apply. None (the default): no breakpoints, and the
+        preview says what it used instead.
 
         .. versionadded:: 0.4
         """

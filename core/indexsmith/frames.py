@@ -74,7 +74,7 @@ CONSTITUENT_COLUMNS = (
     "note",
 )
 #: A bucketing's fixed breakpoints (:meth:`~indexsmith.components.Bucketing.breakpoints`).
-BREAKPOINT_COLUMNS = ("breakpoint", "above", "below", "rank", "band", "buffer_rank")
+BREAKPOINT_COLUMNS = ("breakpoint", "above", "below", "rank", "band", "buffer_rank", "measure", "floor")
 #: ``changes.parquet``: additions and deletions with their reasons, at reviews and between
 #: them (``review`` is the kind: a review's, or ``replacement`` / ``deletion``).
 CHANGE_COLUMNS = (

@@ -131,7 +131,7 @@ class CountTiers(Bucketing):
     def bucket_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tiers)
 
-    def breakpoints(self) -> pd.DataFrame:
+    def breakpoints(self, view: MarketView, ranked: pd.DataFrame) -> pd.DataFrame:
         """The end of every tier, with its band."""
         names = self.bucket_names()
         edges = np.cumsum([t.count for t in self.tiers])
@@ -147,6 +147,8 @@ class CountTiers(Bucketing):
                 "rank": edges.astype(np.int64),
                 "band": [float(widths.get(int(e), np.nan)) for e in edges],
                 "buffer_rank": np.nan,
+                "measure": np.nan,
+                "floor": np.nan,
             }
         )
 
@@ -370,7 +372,7 @@ class TopWithBuffer(Bucketing):
     def bucket_names(self) -> tuple[str, ...]:
         return (self.name,)
 
-    def breakpoints(self) -> pd.DataFrame:
+    def breakpoints(self, view: MarketView, ranked: pd.DataFrame) -> pd.DataFrame:
         """Rank ``count``, with the incumbents' buffer to ``buffer_rank``."""
         return pd.DataFrame(
             {
@@ -380,6 +382,8 @@ class TopWithBuffer(Bucketing):
                 "rank": np.array([self.count], dtype=np.int64),
                 "band": [np.nan],
                 "buffer_rank": [float(self.buffer_rank)],
+                "measure": [np.nan],
+                "floor": [np.nan],
             }
         )
 

@@ -18,7 +18,7 @@ from indexsmith.errors import DataError, Problem
 from indexsmith.frames import cumulative_fraction, isin
 
 from indexsmith_plugins.helpers import assignment, review_frame
-from indexsmith_plugins.ranges import CapRange, in_force
+from indexsmith_plugins.ranges import CapRange, addition_range, range_breakpoints
 
 
 def read_membership(path: str, what: str = "membership file") -> pd.DataFrame:
@@ -402,18 +402,18 @@ class CommitteeSelection(Bucketing):
     def _range(
         tier: CommitteeTier, as_of: pd.Timestamp, cap: pd.Series, position: pd.Series
     ) -> tuple[float, float]:
-        """The addition range in dollars on ``as_of``: the dollar range in force, else the
-        caps at the tier's cumulative percentiles, else nothing."""
-        current = in_force(tier.ranges, as_of) if tier.ranges else None
-        if current is not None:
-            return current.min_cap, current.max_cap if current.max_cap is not None else np.inf
-        if tier.percentiles is None:
-            return np.inf, np.inf
-        low, high = tier.percentiles
-        inside = cap[(position > low) & (position <= high)]
-        if inside.empty:
-            return np.inf, np.inf
-        return float(inside.min()), (np.inf if low == 0 else float(inside.max()))
+        return addition_range(tier.ranges, tier.percentiles, as_of, cap, position)
+
+    def breakpoints(self, view: MarketView, ranked: pd.DataFrame) -> pd.DataFrame:
+        """Each index's addition-range minimum on the rank date: the size a company must
+        reach to be added (an incumbent stays down to ``retain_fraction`` of it)."""
+        cap = ranked.drop_duplicates("company_id").set_index("company_id")["measure"]
+        position = cumulative_fraction(cap) * 100
+        rows = []
+        for tier in self.indices:
+            low = self._range(tier, view.as_of, cap, position)[0]
+            rows.append((tier.name, low, low * tier.retain_fraction if tier.retain_fraction else None))
+        return range_breakpoints(rows, cap)
 
     @staticmethod
     def _subset(subset: Subset, placed: dict[str, str], cap: pd.Series, incumbents: set[str]) -> list[str]:

@@ -27,7 +27,7 @@ def _assign(rows: dict[str, str]) -> pd.DataFrame:
 
 def _breakpoint(band: float = np.nan, buffer_rank: float = np.nan) -> pd.DataFrame:
     return pd.DataFrame(
-        [("rank 3", "large", "small", 3, band, buffer_rank)], columns=list(BREAKPOINT_COLUMNS)
+        [("rank 3", "large", "small", 3, band, buffer_rank, np.nan, np.nan)], columns=list(BREAKPOINT_COLUMNS)
     )
 
 
@@ -76,3 +76,38 @@ def test_a_buffer_keeps_incumbents_to_its_rank() -> None:
     # C, a newcomer ranked 3, is below: the buffer kept D in its place; it needs C's own
     # breakpoint size — it is the company at rank 3, so no move flips it (0).
     assert b.loc["SC", "side"] == "below"
+
+
+def test_a_dollar_range_minimum_is_a_size_to_reach_and_a_floor_to_fall_under() -> None:
+    import datetime as dt
+
+    from indexsmith_plugins.committee import CommitteeSelection, CommitteeTier
+    from indexsmith_plugins.ranges import CapRange
+
+    committee = CommitteeSelection(
+        indices=[
+            CommitteeTier(
+                name="large",
+                target=3,
+                ranges=[CapRange(start=dt.date(2000, 1, 1), min_cap=25.0)],
+                retain_fraction=0.5,
+            )
+        ]
+    )
+
+    class View:
+        as_of = pd.Timestamp("2024-06-14")
+
+    (bp,) = committee.breakpoints(View(), RANKED).itertuples(index=False)  # type: ignore[arg-type]
+    assert (bp.breakpoint, bp.rank, bp.measure, bp.floor) == ("large range minimum $0.00B", 3, 25.0, 12.5)
+    previous = _assign({"SA": "large", "SB": "large", "SD": "large"})
+    landed = _assign({"SA": "large", "SB": "large", "SD": "large"})  # D (20) stays: above the floor
+    b = bubble_list(
+        RANKED, landed, previous, committee.breakpoints(View(), RANKED), BubbleOptions(ranks=2)
+    ).set_index("security_id")
+    assert b.loc["SD", "side"] == "above" and b.loc["SD", "move_to_flip"] == pytest.approx(12.5 / 20 - 1)
+    # C (30) is in range but not chosen: already past the size (a negative move), the
+    # committee's choice keeps it out. E (10) needs 150% to reach the minimum.
+    assert b.loc["SC", "side"] == "below" and b.loc["SC", "move_to_flip"] == pytest.approx(25 / 30 - 1)
+    assert b.loc["SE", "move_to_flip"] == pytest.approx(25 / 10 - 1)
+    assert "SF" not in b.index  # rank 6: three from the minimum's rank, 80% under it

@@ -75,6 +75,13 @@ def _aum(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) ->
     type=click.FloatRange(0),
     help="Bubble list: points of cumulative cap beyond a band.",
 )
+@click.option(
+    "--bubble-size",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Bubble list: fraction of a size threshold (a dollar range minimum) either side of it.",
+)
 @click.option("--no-following", is_flag=True, help="Preview only the next review, not the one after it.")
 @click.option("--out", type=click.Path(), help="Write every table (Parquet and CSV) into this new folder.")
 @click.option("--overwrite", is_flag=True, help="Replace an --out folder indexsmith wrote.")
@@ -88,6 +95,7 @@ def preview(
     adv_sessions: int,
     bubble_ranks: int,
     bubble_points: float,
+    bubble_size: float,
     no_following: bool,
     out: str | None,
     overwrite: bool,
@@ -116,7 +124,7 @@ def preview(
         as_of=as_of.date(),
         aum=aum,
         plugins=manager,
-        bubble=BubbleOptions(ranks=bubble_ranks, points=bubble_points),
+        bubble=BubbleOptions(ranks=bubble_ranks, points=bubble_points, size=bubble_size),
         participation=participation,
         adv_sessions=adv_sessions,
         following=not no_following,

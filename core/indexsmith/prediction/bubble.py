@@ -2,12 +2,18 @@
 review, which side each lands on, by how much, and what move of its own price would
 flip it.
 
-A bucketing with fixed breakpoints (:meth:`~indexsmith.components.Bucketing.breakpoints`:
+A bucketing with breakpoints (:meth:`~indexsmith.components.Bucketing.breakpoints`:
 Russell-style rank tiers with their cumulative-cap bands, the Nasdaq-100-style top 100
-with its buffer) is measured against them. Any other (committee selections, cumulative
-bands) is measured against each bucket's last member by rank, and the preview says so.
+with its buffer, the S&P-style dollar addition ranges) is measured against them. Any other
+(CRSP-style cumulative bands, ``all``) is measured against each bucket's last member by
+rank, and the preview says so.
 
-The flip threshold follows the rule that keeps a name where it is:
+A size threshold (the S&P-style committee's dollar addition range minimum in force on the
+rank date) is a size to reach for a name outside the index and, for a member, a floor to
+fall under (``retain_fraction`` of the minimum; the committee's own choice among the names
+in range — sector balance, vacancies — is not modelled by the threshold).
+
+The flip threshold of a rank breakpoint follows the rule that keeps a name where it is:
 
 - a name below a breakpoint must out-rank the company at the breakpoint's rank — or, an
   incumbent of the bucket below held by a band, rise past the band's upper edge of
@@ -49,10 +55,13 @@ BUBBLE_COLUMNS = (
 @attrs.frozen(kw_only=True)
 class BubbleOptions:
     """Which names the bubble list holds: within ``ranks`` company ranks of a breakpoint,
-    or (for a banded breakpoint) within the band plus ``points`` of cumulative cap."""
+    or (for a banded breakpoint) within the band plus ``points`` of cumulative cap, or (for
+    a size threshold such as a dollar range minimum) within ``size`` of it (0.25: 25%)."""
 
     ranks: int = attrs.field(default=25, validator=attrs.validators.gt(0))
     points: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    #: For a size threshold (a dollar range minimum): names within this fraction of it.
+    size: float = attrs.field(default=0.25, validator=attrs.validators.ge(0))
 
 
 def fallback_breakpoints(
@@ -68,7 +77,9 @@ def fallback_breakpoints(
         if held.empty:
             continue
         last = int(held.max())
-        rows.append((f"last member of {bucket} (rank {last})", bucket, "", last, np.nan, np.nan))
+        rows.append(
+            (f"last member of {bucket} (rank {last})", bucket, "", last, np.nan, np.nan, np.nan, np.nan)
+        )
     return pd.DataFrame(rows, columns=list(BREAKPOINT_COLUMNS))
 
 
@@ -105,6 +116,9 @@ def bubble_list(
         near = np.abs(ranks.to_numpy() - r) <= options.ranks
         if bp.band == bp.band:
             near |= np.abs(position.to_numpy() - edge) <= bp.band + options.points
+        sized = bp.measure == bp.measure
+        if sized:
+            near |= np.abs(measure / bp.measure - 1.0) <= options.size
         rows = ranked.index[near]
         if not len(rows):
             continue
@@ -119,6 +133,10 @@ def bubble_list(
             up = np.where(was_below, _within(company_position, company_measure, edge - bp.band), up)
         if bp.buffer_rank == bp.buffer_rank and int(bp.buffer_rank) < len(company_measure):
             down = np.where(was_above, company_measure[int(bp.buffer_rank)], down)
+        if sized:  # a size to reach, and (for incumbents) a floor to fall under
+            up = np.full(len(rows), float(bp.measure))
+            floor = bp.floor if bp.floor == bp.floor else bp.measure
+            down = np.where(was_above, float(floor), float(bp.measure))
         threshold = np.where(in_above, down, up)
         own = measure[near]
         move = threshold / own - 1.0

@@ -287,13 +287,7 @@ def _tables(
 ) -> Preview:
     view = market.view(day)
     bucketing = methodology.bucketing
-    fixed = bucketing.component.breakpoints()  # type: ignore[attr-defined]
-    notes = []
-    if fixed is None:
-        notes.append(
-            f"bucketing '{bucketing.entry.name}' has no fixed breakpoints: the bubble list measures each name "
-            "against the last member of each bucket by rank instead"
-        )
+    notes: list[str] = []
     buckets = tuple(bucketing.component.bucket_names())  # type: ignore[attr-defined]
     reviews, constituents, changes, migrations, bubbles, turnover, trades = [], [], [], [], [], [], []
     for step in steps:
@@ -340,6 +334,14 @@ def _tables(
                 )
             )
         migrations.append(_migrations(step, tickers))
+        fixed = bucketing.component.breakpoints(market.view(review.rank_date), output.ranked)  # type: ignore[attr-defined]
+        if fixed is None:
+            note = (
+                f"bucketing '{bucketing.entry.name}' has no fixed breakpoints: the bubble list measures each name "
+                "against the last member of each bucket by rank instead"
+            )
+            if note not in notes:
+                notes.append(note)
         breakpoints = (
             fixed if fixed is not None else fallback_breakpoints(output.assignment, output.ranked, buckets)
         )
@@ -367,6 +369,7 @@ def _tables(
             "adv_sessions": adv_sessions,
             "bubble_ranks": options.ranks,
             "bubble_points": options.points,
+            "bubble_size": options.size,
         },
     )
 

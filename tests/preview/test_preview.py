@@ -285,3 +285,22 @@ def test_explain_a_pro_forma_decision(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "  bucket: large" in lines  # a new listing, straight into the large tier at rank 60
     assert "  previous review: in no bucket (a newcomer to the family)" in lines
     assert any(line.startswith("  demo-large: member, weight ") for line in lines)
+
+
+def test_a_pro_forma_cites_only_departures_known_by_its_day(demo: Market) -> None:
+    from indexsmith import engine
+    from indexsmith.definition import load
+    from indexsmith.results.proforma import pro_forma_tables
+
+    methodology = load("demo-tiers", Plugins(autoload=False))
+    run = engine.run(methodology, demo, end=dt.date(2021, 6, 18))
+    june = run.outputs[-1]  # ranked 2021-06-11; S000172 left the market on 2021-06-16
+    assert june.review.effective_date == pd.Timestamp("2021-06-18")
+    held = pd.Index([*june.constituents["demo-small"].index, "S000172"], dtype=object)
+    _, before = pro_forma_tables("demo-small", june, held, demo, pd.Timestamp("2021-06-11"))
+    _, after = pro_forma_tables("demo-small", june, held, demo, pd.Timestamp("2021-06-17"))
+    # As of the rank date its departure was not known: the reason is where it ranked.
+    assert before.loc[before["security_id"] == "S000172", "reason"].iloc[0].startswith("rank 230 in ")
+    assert after.loc[after["security_id"] == "S000172", "reason"].iloc[0] == (
+        "cash acquisition at $30.06, last close 2021-06-16"
+    )

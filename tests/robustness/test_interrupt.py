@@ -150,6 +150,7 @@ def test_ctrl_c_while_the_script_imports_is_one_line(tmp_path: Path) -> None:
         [sys.executable, "-X", "importtime", str(SCRIPT), "validate", str(tmp_path / "d.toml")],
         stderr=subprocess.PIPE,
         env=ENV,
+        bufsize=0,  # read the import log line by line as it comes, with no read-ahead
     )
     assert proc.stderr is not None
     for line in proc.stderr:
@@ -159,4 +160,6 @@ def test_ctrl_c_while_the_script_imports_is_one_line(tmp_path: Path) -> None:
     rest = proc.stderr.read().decode()
     proc.wait(timeout=60)
     assert "Traceback" not in rest, rest
+    if proc.returncode == 1 and "does not exist" in rest:  # the rest of the start-up won the race
+        pytest.skip("the command finished before the signal landed")
     assert proc.returncode == 130 and rest.splitlines()[-1] == "interrupted", rest

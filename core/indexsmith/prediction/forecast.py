@@ -306,7 +306,7 @@ def _tables(
         tickers = output.ranked["ticker"] if len(output.ranked) else pd.Series(dtype=object)
         for index in methodology.indices:
             index_id = index.spec.id
-            table, moves = pro_forma_tables(index_id, output, step.members_before[index_id], market)
+            table, moves = pro_forma_tables(index_id, output, step.members_before[index_id], market, day)
             before = step.weights_before[index_id]
             after = pro_forma_weights(output.constituents[index_id], view, _holds_shares(index))
             table.insert(0, "index_id", index_id)

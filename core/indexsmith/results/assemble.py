@@ -96,7 +96,10 @@ def assemble(methodology: Methodology, market: Market, run: Run) -> BuildResult:
 
             held = run.state.members.get(index.spec.id, frozenset()) if run.state is not None else frozenset()
             current = pd.Index(sorted(held), dtype=object)
-            proposed, proposed_changes = pro_forma_tables(index.spec.id, run.pro_forma, current, market)
+            known_by = run.state.as_of if run.state is not None else market.last_session
+            proposed, proposed_changes = pro_forma_tables(
+                index.spec.id, run.pro_forma, current, market, known_by
+            )
         indices[index.spec.id] = IndexResult(
             index.spec.id,
             constituents,

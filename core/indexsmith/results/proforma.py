@@ -16,12 +16,13 @@ from indexsmith.results.assemble import _dated, _deletions, _departures, _typed
 
 
 def pro_forma_tables(
-    index_id: str, output: ReviewOutput, current: pd.Index, market: Market
+    index_id: str, output: ReviewOutput, current: pd.Index, market: Market, known_by: pd.Timestamp
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One index's pro-forma constituents (``change`` is ``addition`` or ``retained``
     against ``current``, the ids held now) and its changes: additions with their rank and
     bucket (or the note of the rule that placed them), deletions with the screen, rank or
-    departure that removed them."""
+    departure that removed them — a departure only if it happened by ``known_by`` (the
+    last session the decision could know: a prediction never cites a later delisting)."""
     review = output.review
     members = output.constituents[index_id]
     current = pd.Index(current, dtype=object)
@@ -47,7 +48,7 @@ def pro_forma_tables(
                 "reason": additions["reason"],
             }
         ),
-        _deletions(gone, tickers, output, assigned, _departures(market)),
+        _deletions(gone, tickers, output, assigned, _known(_departures(market), known_by)),
     ]
     changes = (
         _dated(pd.concat([p for p in parts if len(p)], ignore_index=True), review)
@@ -56,3 +57,10 @@ def pro_forma_tables(
     )
     changes = _typed(changes.sort_values(["change", "security_id"], kind="stable"), CHANGE_COLUMNS)
     return constituents.reset_index(drop=True), changes
+
+
+def _known(
+    departures: tuple[dict[str, pd.Timestamp], dict[str, str]], known_by: pd.Timestamp
+) -> tuple[dict[str, pd.Timestamp], dict[str, str]]:
+    left_on, why = departures
+    return {sid: day for sid, day in left_on.items() if day <= known_by}, why

@@ -422,6 +422,7 @@ def _ctrl_c_while_importing(folder: Path) -> tuple[str, str]:
         [sys.executable, "-X", "importtime", str(SCRIPT), "validate", str(folder / "d.toml")],
         stderr=subprocess.PIPE,
         env=ENV,
+        preexec_fn=kit.ctrl_c,
     )
     assert proc.stderr is not None
     # Left unread, the import log (about 90 KB) fills the pipe: the script blocks mid-import

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -137,8 +138,15 @@ def execute(args: list[str], cwd: Path | None = None) -> Run:
     return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - start)
 
 
+def ctrl_c() -> None:
+    """In the child: SIGINT as a terminal delivers it (a background job inherits it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_locked(args: list[str], lock: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(command(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    proc = subprocess.Popen(
+        command(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, preexec_fn=ctrl_c
+    )
     deadline = time.monotonic() + TIMEOUT
     while not lock.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -33,10 +33,19 @@ def build_command(definition: Path, market: Path, out: Path) -> list[str]:
     ]
 
 
+def _ctrl_c() -> None:
+    """In the child: SIGINT as a terminal delivers it. A job started in the background (as
+    CI may start the tests) inherits SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_build(definition: Path, market: Path, out: Path, output: int) -> subprocess.Popen[bytes]:
     """A build in its own process, returned once the command holds the lock on ``out``
     (Python's own start-up is not the command's)."""
-    proc = subprocess.Popen(build_command(definition, market, out), stdout=output, stderr=output, env=ENV)
+    proc = subprocess.Popen(
+        build_command(definition, market, out), stdout=output, stderr=output, env=ENV, preexec_fn=_ctrl_c
+    )
     deadline = time.monotonic() + 60
     lock = out.with_name(f".{out.name}.lock")
     while not lock.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -152,6 +161,7 @@ def test_ctrl_c_while_the_script_imports_is_one_line(tmp_path: Path) -> None:
         [sys.executable, "-X", "importtime", str(SCRIPT), "validate", str(tmp_path / "d.toml")],
         stderr=subprocess.PIPE,
         env=ENV,
+        preexec_fn=_ctrl_c,
     )
     assert proc.stderr is not None
     time.sleep(3)

@@ -13,20 +13,24 @@ import signal  # built into the interpreter: no start-up cost
 import sys
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
-    """Entry point of the ``indexsmith`` script: :func:`indexsmith.cli.main`, interrupts caught."""
+    """Entry point of the ``indexsmith`` script: :func:`indexsmith.cli.main`, interrupts caught.
+    SIGTERM is handled as SIGINT from the first moment (status 143). A signal that comes
+    once the command has returned, while the interpreter shuts down, ends the process with
+    the signal's own status; its outputs are complete by then (they are moved into place
+    whole, :mod:`indexsmith.io`)."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         from indexsmith.cli import main as run
 
-        status = run()
-        # The command has finished and its outputs are in place: a signal while the
-        # interpreter shuts down must not turn its status into "killed by SIGTERM".
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
-    except KeyboardInterrupt:
+        return run()
+    except KeyboardInterrupt as exc:
         sys.stderr.write("interrupted\n")
-        return 130
-    return status
+        return 128 + int(signal.SIGTERM if exc.args == (f"signal {int(signal.SIGTERM)}",) else signal.SIGINT)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -304,3 +304,21 @@ def test_a_pro_forma_cites_only_departures_known_by_its_day(demo: Market) -> Non
     assert after.loc[after["security_id"] == "S000172", "reason"].iloc[0] == (
         "cash acquisition at $30.06, last close 2021-06-16"
     )
+
+
+def test_a_capped_index_holds_its_capped_weights_pro_forma(demo: Market) -> None:
+    """Nasdaq-100-style: float-cap shares, then the two-level capping (single names to 20%
+    once over 24%). The pro-forma weights are the capped targets, not the uncapped shares."""
+    p = indexsmith.preview(
+        "nasdaq-100-style", demo, as_of="2020-11-02", following=False, plugins=Plugins(autoload=False)
+    )
+    c = p.constituents
+    assert c["weight"].max() <= 0.24 + 1e-12
+    output = indexsmith.preview(
+        "nasdaq-100-style", demo, as_of="2020-11-27", following=False, plugins=Plugins(autoload=False)
+    ).constituents
+    built = indexsmith.build("nasdaq-100-style", demo, plugins=Plugins(autoload=False), calculate=False)
+    target = built["nasdaq-100-style"].at("2020-12-18").set_index("security_id")["weight"]
+    np.testing.assert_allclose(
+        output.set_index("security_id")["weight"].reindex(target.index), target, atol=1e-12
+    )

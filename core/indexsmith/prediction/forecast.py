@@ -91,8 +91,8 @@ def preview(
         market, methodology.definition.calendar, plugins=plugins, vocabulary=methodology.definition.vocabulary
     )
     day = _as_of_session(market, as_of)
-    scheduled = _upcoming(methodology, market, day)
-    run = _run_to(methodology, market, day)
+    scheduled, started = _upcoming(methodology, market, day)
+    run = _run_to(methodology, market, day, started)
     state = run.state if run is not None else None
     built = _latest(methodology, market, run) if run is not None and run.outputs else None
     view = market.view(day)
@@ -145,8 +145,9 @@ def next_review(
     """The next review's decision as of ``as_of`` (pro-forma or predicted, see the module
     docstring), the family's assignment before it, and the basis in words."""
     day = _as_of_session(market, as_of)
-    first = _upcoming(methodology, market, day)[0]
-    run = _run_to(methodology, market, day)
+    scheduled, started = _upcoming(methodology, market, day)
+    first = scheduled[0]
+    run = _run_to(methodology, market, day, started)
     output, basis = _decide(methodology, market, day, first, run)
     return output, run.state.assignment if run is not None and run.state is not None else None, basis
 
@@ -183,7 +184,9 @@ def _latest(methodology: Methodology, market: Market, run: engine.Run) -> Any:
 
 
 def _holds_shares(index: Any) -> bool:
-    return getattr(index.weighting.component, "holding", "weights") == "shares"
+    """Whether the index holds its target shares after a review (as its calculation does):
+    a capped index holds its capped weights, whatever shares its weighting computed."""
+    return bool(index.calculation.holding == "shares")
 
 
 def _check_aum(aum: Sequence[float]) -> tuple[float, ...]:
@@ -220,8 +223,9 @@ def _as_of_session(market: Market, as_of: dt.date | str | pd.Timestamp) -> pd.Ti
     return sessions[int(sessions.searchsorted(when, side="right")) - 1]
 
 
-def _upcoming(methodology: Methodology, market: Market, day: pd.Timestamp) -> list[Review]:
-    """The scheduled reviews taking effect after ``day`` (the next two at most)."""
+def _upcoming(methodology: Methodology, market: Market, day: pd.Timestamp) -> tuple[list[Review], bool]:
+    """The scheduled reviews taking effect after ``day`` (the next two at most), and whether
+    a review ranked inside the data took effect by ``day`` (a membership is in force)."""
     d = methodology.definition
     calendar = get_calendar(d.calendar)
     start = d.start or market.first_session.date()
@@ -244,17 +248,15 @@ def _upcoming(methodology: Methodology, market: Market, day: pd.Timestamp) -> li
             ],
             methodology.source,
         )
-    return [Review.from_row(row) for row in ahead.head(2).itertuples(index=False)]
+    started = bool(
+        ((reviews["rank_date"] >= market.first_session) & (reviews["effective_date"] <= day)).any()
+    )
+    return [Review.from_row(row) for row in ahead.head(2).itertuples(index=False)], started
 
 
-def _run_to(methodology: Methodology, market: Market, day: pd.Timestamp) -> engine.Run | None:
+def _run_to(methodology: Methodology, market: Market, day: pd.Timestamp, started: bool) -> engine.Run | None:
     """The family built up to the close of ``day``; None when no review took effect by then."""
-    try:
-        return engine.run(methodology, market, end=day.date())
-    except DefinitionError as exc:
-        if any("gives no review between" in p.message for p in exc.problems):
-            return None
-        raise
+    return engine.run(methodology, market, end=day.date()) if started else None
 
 
 def predict(

@@ -12,7 +12,7 @@ import indexsmith
 import pandas as pd
 import pytest
 from indexsmith import DataError, Market, Plugins, open_market
-from indexsmith.data.view import tickers_on
+from indexsmith.data.reference import reference_changes, ticker_history, tickers_on
 from indexsmith.market import load_market
 
 from tests.support import FIXTURES, monthly_index, run_cli, tiny_frames
@@ -156,3 +156,20 @@ def test_bad_history_rows_are_all_reported_with_file_and_row() -> None:
         "history row of B on 2024-01-02 is not after its listing_date 2024-01-02 at history.csv row 3 in <frames> — write "
         "the values at listing in the securities table; a history row changes them from a later date",
     ]
+
+
+def test_ticker_history_matches_the_table_on_every_change_date(demo: Market) -> None:
+    # The assembly reads tickers per change through the per-security history: it must give
+    # the table of tickers in force on each date, on the days of changes and between them.
+    changes = reference_changes(demo)
+    dates = changes.loc[changes["column"] == "ticker", "date"]
+    assert len(dates) >= 3
+    history = ticker_history(demo)
+    probes = sorted({*dates, *(dates - pd.Timedelta(days=1)), demo.first_session, demo.last_session})
+    moved = 0
+    for date in probes:
+        expected = tickers_on(demo, date).to_dict()
+        assert dict(history.on(date)) == expected
+        moved += sum(expected[sid] != ticker for sid, ticker in history.listing.items())
+    assert moved > 0  # some probe dates see a renamed security
+    assert history.on(demo.last_session).get("no-such-security", "absent") == "absent"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from indexsmith.data.schema import HISTORY_COLUMNS
+from indexsmith.data.reference import reference_changes, values_in_force
 from indexsmith.errors import PointInTimeError
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class MarketView:
             & (sec["listing_date"] <= self.as_of).to_numpy()
             & ~(sec["delisting_date"] < self.as_of).to_numpy()
         )
-        visible = sec[listed].copy()
+        visible = market.memo("securities by id", lambda: sec.set_index("security_id"))[listed]
         # On record as listed, but without a close on this session: left out, with a reason.
         on_record = (sec["listing_date"] <= self.as_of).to_numpy() & ~(
             sec["delisting_date"] < self.as_of
@@ -95,16 +95,22 @@ class MarketView:
         # The reference values in force: the securities table holds them at listing,
         # ticker-change actions and security_history rows the later ones (from their date).
         changes = market.memo("reference_changes", lambda: reference_changes(market))
-        known = changes.iloc[: int(changes["date"].searchsorted(self.as_of, side="right"))]
-        if len(known):
-            ids = visible["security_id"].astype(object)
-            latest = known.drop_duplicates(["security_id", "column"], keep="last")
-            for column, group in latest.groupby("column", sort=False):
-                value = group.set_index("security_id")["value"]
-                visible[column] = ids.map(value).where(ids.isin(value.index), visible[column].astype(object))
+        known = int(changes["date"].searchsorted(self.as_of, side="right"))
+        if known:
+            ids = visible.index.to_series(index=visible.index).astype(object)
+            for column, value in values_in_force(market, changes, known).items():
+                visible[column] = pd.Series(
+                    np.where(
+                        ids.isin(value.index).to_numpy(),
+                        ids.map(value).to_numpy(dtype=object),
+                        visible[column].to_numpy(dtype=object),
+                    ),
+                    index=visible.index,
+                    dtype=object,
+                )
         # A future delisting date is not known yet.
         visible["delisting_date"] = visible["delisting_date"].where(visible["delisting_date"] <= self.as_of)
-        self.securities = visible.set_index("security_id")
+        self.securities = visible
         self._listed = np.flatnonzero(listed)
         self._company_of = market.company_of
         self._company_code = market.company_codes
@@ -390,55 +396,3 @@ class MarketView:
 def _cut(table: dict[str, np.ndarray], cutoff: np.datetime64) -> dict[str, np.ndarray]:
     keep = table["date"] <= cutoff
     return {key: values[keep] for key, values in table.items()}
-
-
-def tickers_on(market: Market, date: pd.Timestamp) -> pd.Series:
-    """Each security's ticker in force on ``date`` (its listing ticker, or the latest
-    ticker-change or ``security_history`` ticker dated on or before ``date``), by security_id."""
-    tickers = market.securities.set_index("security_id")["ticker"].astype(object)
-    changes = market.memo("reference_changes", lambda: reference_changes(market))
-    renamed = changes[(changes["column"] == "ticker").to_numpy() & (changes["date"] <= date).to_numpy()]
-    known = renamed.drop_duplicates("security_id", keep="last").set_index("security_id")["value"]
-    known = known[known.index.isin(tickers.index)]
-    if len(known):
-        tickers = tickers.copy()
-        tickers.loc[known.index] = known.to_numpy()
-    return tickers
-
-
-def reference_changes(market: Market) -> pd.DataFrame:
-    """Every dated change of a security's reference values (``date``, ``security_id``,
-    ``column``, ``value``), in date order: ticker-change actions (as ``ticker``), then the
-    ``security_history`` values given (a history row wins over an action of its date)."""
-    actions = market.corporate_actions
-    renamed = actions[
-        (actions["action"] == "ticker-change").to_numpy() & actions["new_ticker"].notna().to_numpy()
-    ]
-    parts = [
-        pd.DataFrame(
-            {
-                "date": renamed["date"],
-                "security_id": renamed["security_id"].astype(object),
-                "column": "ticker",
-                "value": renamed["new_ticker"].astype(object),
-            }
-        )
-    ]
-    history = market.security_history
-    for column in HISTORY_COLUMNS:
-        given = history[history[column].notna()]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "date": given["date"],
-                    "security_id": given["security_id"].astype(object),
-                    "column": column,
-                    "value": given[column].astype(object),
-                }
-            )
-        )
-    given = [part for part in parts if len(part)]
-    if not given:
-        return parts[0].iloc[:0].astype({"date": "datetime64[ns]"})
-    changes = pd.concat(given, ignore_index=True)
-    return changes.sort_values("date", kind="stable").reset_index(drop=True)

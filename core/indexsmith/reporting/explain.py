@@ -9,7 +9,7 @@ import pandas as pd
 
 from indexsmith import engine
 from indexsmith.data.market import Market
-from indexsmith.data.view import reference_changes
+from indexsmith.data.reference import reference_changes
 from indexsmith.definition.model import Methodology
 from indexsmith.engine import ReviewOutput, decided, leaving_reasons
 from indexsmith.errors import DefinitionError, Problem

@@ -7,6 +7,7 @@ Nothing here calculates levels: the pipeline attaches each index's calculation
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from indexsmith.calculation.levels import BETWEEN_COLUMNS, Calculation
 from indexsmith.components import Review
 from indexsmith.data.market import Market
-from indexsmith.data.view import tickers_on
+from indexsmith.data.reference import ticker_history
 from indexsmith.definition.model import Methodology, ResolvedIndex
 from indexsmith.engine import Event, ReviewOutput, Run, leaving_reasons
 from indexsmith.frames import (
@@ -176,10 +177,12 @@ def _exclusions(reviews: list[ReviewOutput], market: Market) -> pd.DataFrame:
         frame.insert(0, "rank_date", output.review.rank_date)
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
+    history = ticker_history(market)
     table["ticker"] = None
     for rank_date, rows in table.groupby("rank_date", sort=False).groups.items():
-        table.loc[rows, "ticker"] = (
-            table.loc[rows, "security_id"].map(tickers_on(market, rank_date)).to_numpy()
+        tickers = history.on(rank_date)
+        table.loc[rows, "ticker"] = np.array(
+            [tickers.get(sid, np.nan) for sid in table.loc[rows, "security_id"]], dtype=object
         )
     table["rank_date"] = pd.to_datetime(table["rank_date"]).astype("datetime64[ns]")
     return _typed(table.sort_values(["rank_date", "security_id"], kind="stable"), EXCLUSION_COLUMNS)
@@ -207,10 +210,11 @@ def _index_tables(
     moves: dict[str, list[Any]] = {c: [] for c in CHANGE_COLUMNS}
     previous: pd.Index | None = None
 
-    def tickers(date: pd.Timestamp) -> dict[str, str]:
-        """Tickers in force on ``date`` (ticker changes applied), looked up once per date
-        and market: every index of the family, and every build on the market, reads them."""
-        return market.memo(f"tickers on {date:%Y-%m-%d}", lambda: tickers_on(market, date).to_dict())
+    history = ticker_history(market)
+
+    def tickers(date: pd.Timestamp) -> Mapping[str, str]:
+        """Tickers in force on ``date`` (ticker changes applied)."""
+        return history.on(date)
 
     departures = _departures(market)
     timeline = sorted(
@@ -361,7 +365,7 @@ def _departures_of(market: Market) -> pd.DataFrame:
 
 def _deletions(
     gone: pd.Index,
-    tickers: dict[str, str],
+    tickers: Mapping[str, str],
     output: ReviewOutput,
     assigned: pd.Series,
     departures: tuple[dict[str, pd.Timestamp], dict[str, str]],

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from indexsmith.data.market import Market
-from indexsmith.data.view import tickers_on
+from indexsmith.data.reference import ticker_history
 from indexsmith.engine import ReviewOutput
 from indexsmith.frames import CHANGE_COLUMNS, CONSTITUENT_COLUMNS, by_security, isin
 from indexsmith.results.assemble import _dated, _deletions, _departures, _typed
@@ -37,7 +37,7 @@ def pro_forma_tables(
     )
     additions = frame[added]
     gone = current[~isin(current, members.index)]
-    tickers = tickers_on(market, review.rank_date).to_dict()
+    tickers = ticker_history(market).on(review.rank_date)
     assigned = by_security(output.assignment)["bucket"]
     parts = [
         pd.DataFrame(

@@ -176,6 +176,9 @@ def check_buckets(
         raise _fail(resolved, when, f"missing columns {', '.join(missing)}")
     columns = list(BUCKET_COLUMNS) + (["note"] if "note" in assigned.columns else [])
     frame = assigned[columns].reset_index(drop=True)
+    for column in columns:  # plain object text, as the engine's frames are (frames.isin)
+        if isinstance(frame[column].dtype, pd.StringDtype):
+            frame[column] = frame[column].astype(object)
     unknown = ~isin(frame["security_id"], ranked.index)
     if unknown.any():
         raise _fail(

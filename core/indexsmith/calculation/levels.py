@@ -146,7 +146,7 @@ def calculate(
         if nxt <= last and nxt in action_sessions:
             actions.before_open(ledger, nxt, events.on_session(nxt))
         start = nxt
-    return _tables(ledger, options, sessions, ids)
+    return _tables(ledger, options, sessions, market.text_ids)
 
 
 def _changes(between: pd.DataFrame | None, market: Market, first: int, last: int) -> dict[int, Change]:

@@ -45,7 +45,7 @@ def save_compiled(market: Market, directory: Path) -> Path:
                 np.save(tmp / f"{table}.{column}.npy", np.ascontiguousarray(values))
         frames = {
             "securities": market.securities,
-            "security_ids": market.security_ids,
+            "security_ids": market.text_ids,
             "dividends": market.dividends,
             "corporate_actions": market.corporate_actions,
             "security_history": market.security_history,

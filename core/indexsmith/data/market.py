@@ -28,6 +28,27 @@ from indexsmith.errors import DataError, Problem
 T = TypeVar("T")
 
 
+def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns as NumPy object arrays. The engine takes, hashes and
+    compares security and company ids thousands of times per build; pandas' Arrow-backed
+    ``str`` columns pay a conversion at each such call that object arrays do not (the
+    values, and every output, are the same)."""
+    text = [c for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype)]
+    if not text:
+        return frame
+    out = frame.copy(deep=False)
+    for column in text:
+        out[column] = frame[column].astype(object)
+    return out
+
+
+def plain_index(index: pd.Index) -> pd.Index:
+    """An Arrow-backed text index as an object index (see :func:`plain_strings`)."""
+    if isinstance(index.dtype, pd.StringDtype):
+        return pd.Index(index.to_numpy(dtype=object), dtype=object, name=index.name)
+    return index
+
+
 class Market:
     """One market in memory. Build it with :func:`load_market` or :meth:`from_frames`."""
 
@@ -37,8 +58,10 @@ class Market:
         self.source = source
         #: The source's notes on the conversion (:attr:`SourceTables.notes`).
         self.notes: tuple[str, ...] = ()
-        self.securities = tables["securities"]
-        self.security_ids = validated.security_ids
+        self.securities = plain_strings(tables["securities"])
+        self.security_ids = plain_index(validated.security_ids)
+        #: The ids as loaded (pandas' text dtype), for the tables written per session.
+        self.text_ids = validated.security_ids
         prices = tables["prices"]
         if len(prices):
             lo, hi = int(validated.price_session.min()), int(validated.price_session.max())
@@ -64,15 +87,15 @@ class Market:
         )
         dividends = tables["dividends"].copy()
         dividends["kind"] = dividends["kind"].fillna("regular")
-        self.dividends = dividends.sort_values(["ex_date", "security_id"], kind="stable").reset_index(
-            drop=True
+        self.dividends = plain_strings(
+            dividends.sort_values(["ex_date", "security_id"], kind="stable").reset_index(drop=True)
         )
-        self.corporate_actions = (
+        self.corporate_actions = plain_strings(
             tables["corporate_actions"]
             .sort_values(["date", "security_id"], kind="stable")
             .reset_index(drop=True)
         )
-        self.security_history = (
+        self.security_history = plain_strings(
             tables["security_history"]
             .sort_values(["date", "security_id"], kind="stable")
             .reset_index(drop=True)
@@ -158,10 +181,12 @@ class Market:
         nothing is validated again."""
         market = cls.__new__(cls)
         market.calendar, market.source, market.notes = calendar, source, ()
-        market.securities, market.security_ids, market.sessions = securities, security_ids, sessions
+        market.securities, market.sessions = plain_strings(securities), sessions
+        market.security_ids, market.text_ids = plain_index(security_ids), security_ids
         market.daily, market.shares, market.fundamentals = daily, shares, fundamentals
-        market.dividends, market.corporate_actions = dividends, corporate_actions
-        market.security_history = security_history
+        market.dividends = plain_strings(dividends)
+        market.corporate_actions = plain_strings(corporate_actions)
+        market.security_history = plain_strings(security_history)
         market._fingerprint = None
         market._month_sums = None
         return market

@@ -370,19 +370,31 @@ def _output(
     keep: dict[str, pd.DataFrame] | None,
 ) -> ReviewOutput:
     """Each index's members and target weights from the family's assignment."""
-    # What constituent rows record about each security, for the assigned ones only.
-    assigned = isin(ranked.index, assignment["security_id"])
+    kept: set[str] = set()
+    if keep is not None:
+        for index in methodology.indices:
+            if index.spec.id in keep:
+                mine = set(assignment.loc[assignment["bucket"].isin(index.buckets), "security_id"])
+                if mine == set(keep[index.spec.id].index):
+                    kept.add(index.spec.id)
+    # What constituent rows record about each security, for those of the indices weighted
+    # here only (an index whose members a replacement leaves alone keeps its rows).
+    weighed = [i for i in methodology.indices if i.spec.id not in kept]
+    if kept:
+        buckets = {b for i in weighed for b in i.buckets}
+        assigned = isin(ranked.index, assignment.loc[assignment["bucket"].isin(buckets), "security_id"])
+    else:
+        assigned = isin(ranked.index, assignment["security_id"])
     for column, value in facts(view, ranked.index[assigned]).items():
         ranked[column] = np.nan
         ranked.loc[assigned, column] = value
     constituents, new_states = {}, {}
     for index in methodology.indices:
-        if keep is not None and index.spec.id in keep:
-            mine = set(assignment.loc[assignment["bucket"].isin(index.buckets), "security_id"])
-            if mine == set(keep[index.spec.id].index):
-                constituents[index.spec.id] = keep[index.spec.id]
-                new_states[index.spec.id] = (states or {}).get(index.spec.id, pd.DataFrame())
-                continue
+        if index.spec.id in kept:
+            assert keep is not None
+            constituents[index.spec.id] = keep[index.spec.id]
+            new_states[index.spec.id] = (states or {}).get(index.spec.id, pd.DataFrame())
+            continue
         members, state = index_members(
             index, methodology, view, review, ranked, assignment, (states or {}).get(index.spec.id)
         )

@@ -38,6 +38,9 @@ from indexsmith.engine.review import (
 from indexsmith.errors import DefinitionError, Problem
 from indexsmith.frames import isin
 
+#: No security ids (an index no member left); shared, as an Index is immutable.
+_NO_IDS = pd.Index([])
+
 
 @attrs.frozen
 class Event:
@@ -395,12 +398,16 @@ class _Walk:
             for index_id, frame in output.constituents.items():
                 added[index_id] = frame.loc[~isin(frame.index, before.members[index_id])]
         else:
-            members = {k: v - gone for k, v in before.members.items()}
+            # Only the indices a leaver was in change (most hold none of them).
+            members = {k: v if v.isdisjoint(gone) else v - gone for k, v in before.members.items()}
             keep = ~isin(before.ids, leavers)
             after = _State(
                 current, members, before.states, before.ids[keep], before.leaves[keep], before.constituents
             )
-        removed = {k: pd.Index(sorted(v - after.members[k])) for k, v in before.members.items()}
+        removed = {
+            k: _NO_IDS if after.members[k] is v else pd.Index(sorted(v - after.members[k]))
+            for k, v in before.members.items()
+        }
         if any(len(a) for a in added.values()):
             review = attrs.evolve(review, kind="replacement")
         self.events.append(Event(review, vacated.reset_index(drop=True), added, removed, after.assignment))
@@ -408,7 +415,7 @@ class _Walk:
 
     def _check_filled(self, before: _State, after: _State, leavers: pd.Index, when: int) -> None:
         """A warning for every place the replacement policy left empty."""
-        company = self.market.securities.set_index("security_id")["company_id"]
+        company = self.market.company_of
         had = company.reindex(before.assignment["security_id"]).nunique()
         has = company.reindex(after.assignment["security_id"]).nunique()
         if has < had:

@@ -418,8 +418,11 @@ def index_members(
     rows = assignment[assignment["bucket"].isin(index.buckets)]
     per_security = by_security(rows)
     members = ranked.loc[isin(ranked.index, per_security.index)].copy()
+    # Every member has its row (members are the ranked securities assigned): a take.
+    row = per_security.index.get_indexer(members.index)
     for column in ("fraction", "bucket", "note"):
-        members[column] = per_security[column].reindex(members.index)
+        values = per_security[column]
+        members[column] = pd.Series(values.to_numpy()[row], index=members.index, dtype=values.dtype)
     if members.empty:
         raise ComponentError(
             f"index '{index.spec.id}' has no members {review.label}: bucketing '{methodology.bucketing.entry.name}' put no "
@@ -427,8 +430,15 @@ def index_members(
         )
     members["review"] = review.kind
     if state is not None and len(state.columns):
+        known = state.index.get_indexer(members.index) if state.index.is_unique else None
         for column in state.columns:
-            members[f"previous_{column}"] = state[column].reindex(members.index)
+            if known is not None and (known >= 0).all():
+                values = state[column]
+                members[f"previous_{column}"] = pd.Series(
+                    values.to_numpy()[known], index=members.index, dtype=values.dtype
+                )
+            else:
+                members[f"previous_{column}"] = state[column].reindex(members.index)
     weighting = index.weighting
     if getattr(weighting.component, "holding", "weights") == "shares":
         result = call(weighting, "index_shares", review, view, members)

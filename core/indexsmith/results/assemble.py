@@ -71,8 +71,11 @@ def assemble(methodology: Methodology, market: Market, run: Run) -> BuildResult:
     }
     indices = {}
     buckets = [by_security(output.assignment)["bucket"] for output in reviews]  # once, for every index
+    reasons: Reasons = {}
     for index in methodology.indices:
-        constituents, changes, between = _index_tables(index, reviews, buckets, run.events, market, left)
+        constituents, changes, between = _index_tables(
+            index, reviews, buckets, run.events, market, left, reasons
+        )
         components = [
             c.provenance()
             for c in (
@@ -188,6 +191,23 @@ def _exclusions(reviews: list[ReviewOutput], market: Market) -> pd.DataFrame:
     return _typed(table.sort_values(["rank_date", "security_id"], kind="stable"), EXCLUSION_COLUMNS)
 
 
+def _concat_dated(parts: list[tuple[pd.DataFrame, Review]]) -> pd.DataFrame:
+    """The frames of ``parts`` one after another, each row dated by its review (as
+    :func:`_dated` dates one frame), the dates set once for all rows."""
+    parts = [(frame, review) for frame, review in parts if len(frame)]
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat([frame for frame, _ in parts], ignore_index=True)
+    lengths = [len(frame) for frame, _ in parts]
+    for column in ("rank_date", "announcement_date", "effective_date"):
+        days = pd.DatetimeIndex([getattr(review, column) for _, review in parts])
+        table[column] = days.repeat(lengths)
+    table["review"] = pd.Series(
+        np.repeat(np.array([r.kind for _, r in parts], dtype=object), lengths), dtype=object
+    )
+    return table
+
+
 def _dated(frame: pd.DataFrame, review: Review) -> pd.DataFrame:
     for column in ("rank_date", "announcement_date", "effective_date"):
         frame[column] = getattr(review, column)
@@ -202,6 +222,7 @@ def _index_tables(
     events: list[Event],
     market: Market,
     left: list[dict[str, str]],
+    review_reasons: Reasons | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Constituents at each review, every change (at reviews and between them) with its
     reason, and the changes between reviews as the calculation reads them."""
@@ -270,7 +291,7 @@ def _index_tables(
                     ("weight", weight),
                 ):
                     between[column].append(value)
-            kept = previous[~isin(previous, removed)]
+            kept = previous[~previous.isin(removed)] if len(removed) else previous
             previous = (
                 kept.append(pd.Index(added.index, dtype=object)) if added is not None and len(added) else kept
             )
@@ -289,10 +310,10 @@ def _index_tables(
         notes = frame["note"].fillna("")
         replaced = added_now & notes.str.startswith("replacement for").to_numpy()
         frame.loc[replaced, "reason"] = notes[replaced]
-        frames.append(_dated(frame, review))
+        frames.append((frame, review))
         additions = frame[added_now]
         changes.append(
-            _dated(
+            (
                 pd.DataFrame(
                     {
                         "security_id": additions["security_id"],
@@ -307,15 +328,17 @@ def _index_tables(
         if previous is not None:
             gone = before[~isin(before, current)]
             changes.append(
-                _dated(_deletions(gone, tickers(review.rank_date), output, assigned, departures), review)
+                (
+                    _deletions(gone, tickers(review.rank_date), output, assigned, departures, review_reasons),
+                    review,
+                )
             )
         # Object strings: the membership tests of every later change skip converting Arrow strings.
         previous = pd.Index(current, dtype=object)
-    changes.append(pd.DataFrame(moves))
-    constituents = pd.concat(frames, ignore_index=True).sort_values(
-        ["effective_date", "rank", "security_id"], kind="stable"
-    )
-    change_table = pd.concat([c for c in changes if len(c)], ignore_index=True).sort_values(
+    constituents = _concat_dated(frames).sort_values(["effective_date", "rank", "security_id"], kind="stable")
+    at_reviews = _concat_dated(changes)
+    parts = [c for c in (at_reviews, pd.DataFrame(moves)) if len(c)]
+    change_table = pd.concat(parts, ignore_index=True).sort_values(
         ["effective_date", "change", "security_id"], kind="stable"
     )
     return (
@@ -369,15 +392,11 @@ def _deletions(
     output: ReviewOutput,
     assigned: pd.Series,
     departures: tuple[dict[str, pd.Timestamp], dict[str, str]],
+    cache: Reasons | None = None,
 ) -> pd.DataFrame:
     """Why each former member left: the screen that excluded it, its leaving the market
     before the review took effect, where it ranked, or its delisting."""
-    first = output.exclusions.drop_duplicates("security_id")
-    excluded = dict(
-        zip(first["security_id"], zip(first["screen"], first["reason"], strict=True), strict=True)
-    )
-    ranked = output.ranked
-    rank_of = dict(zip(ranked.index, ranked["rank"].to_numpy(), strict=True)) if len(gone) else {}
+    excluded, rank_of = _review_reasons(output, cache) if len(gone) else ({}, {})
     effective = output.review.effective_date
     left_on, left_why = departures
     reasons = []
@@ -400,6 +419,29 @@ def _deletions(
             "reason": reasons,
         }
     )
+
+
+#: Each review's exclusions and ranks as dicts, by review (see :func:`_review_reasons`).
+Reasons = dict[int, tuple[ReviewOutput, dict[str, tuple[str, str]], dict[str, int]]]
+
+
+def _review_reasons(
+    output: ReviewOutput, cache: Reasons | None = None
+) -> tuple[dict[str, tuple[str, str]], dict[str, int]]:
+    """A review's first exclusion per security and rank per security, made once for every
+    index of the family with a ``cache`` (which keeps the review, so its id names it)."""
+    found = cache.get(id(output)) if cache is not None else None
+    if found is not None and found[0] is output:
+        return found[1], found[2]
+    first = output.exclusions.drop_duplicates("security_id")
+    excluded = dict(
+        zip(first["security_id"], zip(first["screen"], first["reason"], strict=True), strict=True)
+    )
+    ranked = output.ranked
+    rank_of = dict(zip(ranked.index, ranked["rank"].to_numpy(), strict=True))
+    if cache is not None:
+        cache[id(output)] = (output, excluded, rank_of)
+    return excluded, rank_of
 
 
 def _typed(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

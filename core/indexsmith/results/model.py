@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
 import pandas as pd
 
 from indexsmith.calculation.levels import Calculation
@@ -70,9 +71,17 @@ class IndexResult:
         """This result with its daily calculation (and membership intervals) attached, and
         the index shares held from each effective date written into the constituents."""
         constituents = self.constituents.copy()
-        shares = calculation.holdings.set_index(["effective_date", "security_id"])["index_shares"]
-        keys = pd.MultiIndex.from_frame(constituents[["effective_date", "security_id"]])
-        constituents["index_shares"] = shares.reindex(keys).to_numpy()
+        holdings = calculation.holdings
+        row = _rows_of(
+            holdings["effective_date"],
+            holdings["security_id"],
+            constituents["effective_date"],
+            constituents["security_id"],
+        )
+        shares = holdings["index_shares"].to_numpy(dtype=float)
+        constituents["index_shares"] = np.where(
+            row >= 0, shares[np.maximum(row, 0)] if len(shares) else np.nan, np.nan
+        )
         return attrs.evolve(self, constituents=constituents, calculation=calculation, membership=membership)
 
     def members_on(self, date: dt.date | str | pd.Timestamp) -> pd.DataFrame:
@@ -114,3 +123,21 @@ class BuildResult:
         from indexsmith.results.store import write_build
 
         return write_build(self, Path(out), overwrite=overwrite)
+
+
+def _rows_of(dates: pd.Series, ids: pd.Series, want_dates: pd.Series, want_ids: pd.Series) -> np.ndarray:
+    """Row of each wanted (date, security) pair among the (date, security) pairs of a table
+    whose pairs are unique (-1 where absent): one integer key per pair, so the look-up is
+    one hash of integers rather than of tuples."""
+    n = len(dates)
+    day, _ = pd.factorize(
+        np.concatenate([dates.to_numpy("datetime64[ns]"), want_dates.to_numpy("datetime64[ns]")])
+    )
+    sid, _ = pd.factorize(np.concatenate([ids.to_numpy(dtype=object), want_ids.to_numpy(dtype=object)]))
+    ok = (day >= 0) & (sid >= 0)
+    key = np.where(ok, day.astype(np.int64) * (int(sid.max(initial=0)) + 1) + sid, -1)
+    table = pd.Index(key[:n])
+    if not table.is_unique:
+        raise ValueError("holdings repeat a (date, security) pair")
+    row = table.get_indexer(key[n:])
+    return np.where(ok[n:], row, -1)

@@ -103,7 +103,8 @@ class Ledger:
         self.emptied_from = float("nan")
         self.out_dates: list[np.ndarray] = []
         self.out_cols: dict[str, list[np.ndarray]] = {k: [] for k in LEVEL_COLUMNS[1:]}
-        self.holdings_rows: list[tuple[np.ndarray, ...]] = []
+        #: The book after each change: (session, positions, index shares).
+        self.holdings_rows: list[tuple[int, np.ndarray, np.ndarray]] = []
         self.turnover_rows: list[tuple[Any, ...]] = []
         self.trade_rows: list[tuple[np.ndarray, ...]] = []
         self.event_rows: list[tuple[Any, ...]] = []
@@ -360,9 +361,7 @@ class Ledger:
 
     def record_holdings(self, session: int) -> None:
         """The book at this close, for the holdings table."""
-        self.holdings_rows.append(
-            (np.full(len(self.book.pos), session), self.book.pos.copy(), self.book.q.copy())
-        )
+        self.holdings_rows.append((int(session), self.book.pos.astype(np.int32), self.book.q.copy()))
 
     def _log_changes(self, session: int, old_pos: np.ndarray, new_pos: np.ndarray, reason: str) -> None:
         n = len(self.ids)

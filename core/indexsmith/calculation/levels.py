@@ -27,6 +27,8 @@ from one matrix product.
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 import numpy as np
 import pandas as pd
@@ -57,18 +59,61 @@ BETWEEN_COLUMNS = (
 LOG_COLUMNS = ("date", "security_id", "event", "reason")
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
+class HoldingsRecords:
+    """The book after each change of a calculation as the ledger recorded it (session,
+    positions, index shares): the holdings table is made from them only when it is read
+    (a broad index held through thousands of changes has tens of millions of rows)."""
+
+    records: list[tuple[int, np.ndarray, np.ndarray]]
+    sessions: pd.DatetimeIndex
+    ids: pd.Index
+
+    def frame(self, on: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+        """The holdings table (:data:`HOLDING_COLUMNS`), or its rows of the sessions ``on``."""
+        records = _last_per_session(self.records)
+        if on is not None:
+            wanted = set(self.sessions.get_indexer(on).tolist())
+            records = [r for r in records if r[0] in wanted]
+        if not records:
+            return pd.DataFrame({c: pd.Series(dtype=float) for c in HOLDING_COLUMNS})
+        lengths = [len(r[1]) for r in records]
+        session = np.repeat(np.array([r[0] for r in records], dtype=np.int64), lengths)
+        return pd.DataFrame(
+            {
+                HOLDING_COLUMNS[0]: self.sessions[session],
+                HOLDING_COLUMNS[1]: self.ids[np.concatenate([r[1] for r in records]).astype(np.int64)],
+                HOLDING_COLUMNS[2]: np.concatenate([r[2] for r in records]),
+            }
+        )
+
+
+@attrs.frozen(slots=False, eq=False)
 class Calculation:
-    """The daily numbers of one index."""
+    """The daily numbers of one index. ``holdings`` (the index shares after each change)
+    is made when first read; :meth:`holdings_on` reads the rows of a few sessions only."""
 
     levels: pd.DataFrame
-    holdings: pd.DataFrame
+    holdings_source: pd.DataFrame | HoldingsRecords = attrs.field(alias="holdings")
     turnover: pd.DataFrame
     trades: pd.DataFrame
     events: pd.DataFrame
     stale: pd.DataFrame
     #: Entries and exits at each close (``date`` is the close; see :data:`LOG_COLUMNS`).
     log: pd.DataFrame = attrs.field(factory=pd.DataFrame)
+
+    @functools.cached_property
+    def holdings(self) -> pd.DataFrame:
+        source = self.holdings_source
+        return source.frame() if isinstance(source, HoldingsRecords) else source
+
+    def holdings_on(self, dates: pd.DatetimeIndex) -> pd.DataFrame:
+        """The holdings rows of the sessions ``dates`` (the index shares after their close)."""
+        source = self.holdings_source
+        if isinstance(source, HoldingsRecords) and "holdings" not in self.__dict__:
+            return source.frame(dates)
+        held = self.holdings
+        return held[held["effective_date"].isin(dates)] if len(held) else held
 
 
 def calculate(
@@ -258,7 +303,7 @@ def _tables(
         levels=levels,
         # The holdings after the last change of each session (a share change and a review can
         # share a close).
-        holdings=_frame(_last_per_session(ledger.holdings_rows), HOLDING_COLUMNS, sessions, ids),
+        holdings=HoldingsRecords(ledger.holdings_rows, sessions, ids),
         turnover=pd.DataFrame(ledger.turnover_rows, columns=list(TURNOVER_COLUMNS)),
         trades=_frame(ledger.trade_rows, TRADE_COLUMNS, sessions, ids),
         events=pd.DataFrame(ledger.event_rows, columns=list(ADJUSTMENT_COLUMNS)),
@@ -324,18 +369,20 @@ def targets(
     return out
 
 
-def _last_per_session(rows: list[tuple[np.ndarray, ...]]) -> list[tuple[np.ndarray, ...]]:
+def _last_per_session(
+    rows: list[tuple[int, np.ndarray, np.ndarray]],
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """Holdings records with, for every (session, security) recorded more than once, only
     its last record kept, in record order (a share change and a review can share a close)."""
     records: dict[int, list[int]] = {}
     for k, record in enumerate(rows):
-        if len(record[0]):
-            records.setdefault(int(record[0][0]), []).append(k)
+        if len(record[1]):
+            records.setdefault(record[0], []).append(k)
     out = list(rows)
     for ks in records.values():
         for j, k in enumerate(ks[:-1]):
             keep = ~np.isin(rows[k][1], np.concatenate([rows[i][1] for i in ks[j + 1 :]]))
-            out[k] = tuple(column[keep] for column in rows[k])
+            out[k] = (rows[k][0], rows[k][1][keep], rows[k][2][keep])
     return out
 
 

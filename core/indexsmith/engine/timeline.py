@@ -56,7 +56,9 @@ class Event:
     vacated: pd.DataFrame
     added: dict[str, pd.DataFrame]
     removed: dict[str, pd.Index]
-    #: The family's assignment after the change.
+    #: The family's assignment rows after the change of the securities that left an index
+    #: but stayed in the family (migrations): where they went. (The whole assignment is the
+    #: next event's or review's; kept per event, it cost thousands of copies of it.)
     assignment: pd.DataFrame
 
 
@@ -410,7 +412,13 @@ class _Walk:
         }
         if any(len(a) for a in added.values()):
             review = attrs.evolve(review, kind="replacement")
-        self.events.append(Event(review, vacated.reset_index(drop=True), added, removed, after.assignment))
+        moved = {sid for ids in removed.values() for sid in ids} - gone
+        migrations = (
+            after.assignment[isin(after.assignment["security_id"], moved)]
+            if moved
+            else after.assignment.iloc[:0]
+        )
+        self.events.append(Event(review, vacated.reset_index(drop=True), added, removed, migrations))
         self.in_force = after
 
     def _check_filled(self, before: _State, after: _State, leavers: pd.Index, when: int) -> None:

@@ -71,7 +71,7 @@ class IndexResult:
         """This result with its daily calculation (and membership intervals) attached, and
         the index shares held from each effective date written into the constituents."""
         constituents = self.constituents.copy()
-        holdings = calculation.holdings
+        holdings = calculation.holdings_on(pd.DatetimeIndex(self.constituents["effective_date"].unique()))
         row = _rows_of(
             holdings["effective_date"],
             holdings["security_id"],

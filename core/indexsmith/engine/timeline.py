@@ -263,6 +263,7 @@ class _Walk:
         #: Members of the pending review that left before it takes effect (no replacement).
         self.pending_drops: list[str] = []
         self.snapshot_at: list[int] = []
+        self._by_leaving: tuple[np.ndarray, np.ndarray] | None = None
         self.snapshots: dict[pd.Timestamp, FamilyState | None] = {}
 
     def session(self, date: pd.Timestamp) -> int:
@@ -358,11 +359,13 @@ class _Walk:
         decided = max(when - self.methodology.maintenance.announce_sessions, 0)
         exclude: frozenset[str] = frozenset()
         if self.fills:
-            exclude = frozenset(self.leaves.index[self.leaves.to_numpy() <= when])
+            # Securities that leave by this close may not be chosen; those that left before
+            # the session the choice is made on are not listed on its view anyway.
+            exclude = self._leaving_between(decided, when)
         if self.pending is not None:
             assert self.pending_state is not None
             output = self.outputs[self.pending]
-            if isin(leavers, self.pending_state.ids).any():
+            if (self.pending_state.leaves == when).any():
                 if self.fills:
                     self._amend_pending(leavers, max(decided, self.session(output.review.rank_date)), exclude)
                 else:
@@ -370,9 +373,11 @@ class _Walk:
             if self.session(output.review.effective_date) == when:
                 return  # the pending review takes effect at this close and replaces the membership
         before = self.in_force
-        if before is None or not isin(leavers, before.ids).any():
+        # A leaver is a member whose leaving session is this one.
+        leaving = before.leaves == when if before is not None else None
+        if before is None or leaving is None or not leaving.any():
             return
-        in_family = isin(before.assignment["security_id"], leavers)
+        in_family = before.assignment["security_id"].isin(leavers).to_numpy()
         vacated = before.assignment[in_family].copy()
         vacated["reason"] = [
             self.reasons.get((sid, when), f"delisted, last close {market.sessions[when]:%Y-%m-%d}")
@@ -402,12 +407,14 @@ class _Walk:
         else:
             # Only the indices a leaver was in change (most hold none of them).
             members = {k: v if v.isdisjoint(gone) else v - gone for k, v in before.members.items()}
-            keep = ~isin(before.ids, leavers)
+            keep = ~leaving
             after = _State(
                 current, members, before.states, before.ids[keep], before.leaves[keep], before.constituents
             )
         removed = {
-            k: _NO_IDS if after.members[k] is v else pd.Index(sorted(v - after.members[k]))
+            k: _NO_IDS
+            if after.members[k] is v
+            else pd.Index(sorted(v & gone if not self.fills else v - after.members[k]))
             for k, v in before.members.items()
         }
         if any(len(a) for a in added.values()):
@@ -420,6 +427,15 @@ class _Walk:
         )
         self.events.append(Event(review, vacated.reset_index(drop=True), added, removed, migrations))
         self.in_force = after
+
+    def _leaving_between(self, first: int, last: int) -> frozenset[str]:
+        """Securities whose last close is a session ``first..last``."""
+        if self._by_leaving is None:
+            order = np.argsort(self.leaves.to_numpy(), kind="stable")
+            self._by_leaving = (self.leaves.to_numpy()[order], self.leaves.index.to_numpy()[order])
+        sessions, ids = self._by_leaving
+        lo, hi = np.searchsorted(sessions, first, side="left"), np.searchsorted(sessions, last, side="right")
+        return frozenset(ids[lo:hi])
 
     def _check_filled(self, before: _State, after: _State, leavers: pd.Index, when: int) -> None:
         """A warning for every place the replacement policy left empty."""

@@ -167,9 +167,14 @@ def test_ticker_history_matches_the_table_on_every_change_date(demo: Market) -> 
     history = ticker_history(demo)
     probes = sorted({*dates, *(dates - pd.Timedelta(days=1)), demo.first_session, demo.last_session})
     moved = 0
+    listing = demo.securities.set_index("security_id")["ticker"].astype(object)
+    renamed = changes[changes["column"] == "ticker"]
     for date in probes:
-        expected = tickers_on(demo, date).to_dict()
+        # The table of tickers in force, built directly from the dated changes.
+        latest = renamed[renamed["date"] <= date].drop_duplicates("security_id", keep="last")
+        expected = listing.to_dict() | dict(zip(latest["security_id"], latest["value"], strict=True))
         assert dict(history.on(date)) == expected
+        assert tickers_on(demo, date).to_dict() == expected
         moved += sum(expected[sid] != ticker for sid, ticker in history.listing.items())
     assert moved > 0  # some probe dates see a renamed security
     assert history.on(demo.last_session).get("no-such-security", "absent") == "absent"

@@ -37,19 +37,12 @@ def values_in_force(market: Market, changes: pd.DataFrame, known: int) -> dict[s
 def tickers_on(market: Market, date: pd.Timestamp) -> pd.Series:
     """Each security's ticker in force on ``date`` (its listing ticker, or the latest
     ticker-change or ``security_history`` ticker dated on or before ``date``), by security_id."""
-    tickers = market.securities.set_index("security_id")["ticker"].astype(object)
-    changes = market.memo("reference_changes", lambda: reference_changes(market))
-    renamed = changes[(changes["column"] == "ticker").to_numpy() & (changes["date"] <= date).to_numpy()]
-    known = renamed.drop_duplicates("security_id", keep="last").set_index("security_id")["value"]
-    known = known[known.index.isin(tickers.index)]
-    if len(known):
-        tickers = tickers.copy()
-        tickers.loc[known.index] = known.to_numpy()
-    return tickers
+    tickers = dict(ticker_history(market).on(date))
+    return pd.Series(list(tickers.values()), index=pd.Index(list(tickers), name="security_id"), dtype=object)
 
 
 class TickersOn(Mapping[str, str]):
-    """:func:`tickers_on` as a mapping, without a table per date: a security without a
+    """The tickers in force on a date as a mapping, without a table per date: a security without a
     ticker change is its listing ticker; one with changes is searched in its own dates."""
 
     def __init__(self, history: TickerHistory, date: pd.Timestamp) -> None:

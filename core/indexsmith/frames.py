@@ -155,7 +155,7 @@ def by_security(rows: pd.DataFrame) -> pd.DataFrame:
             "bucket": rows["bucket"].to_numpy(),
             "note": notes.fillna("").to_numpy(),
         },
-        index=pd.Index(rows["security_id"].to_numpy(), name="security_id"),
+        index=pd.Index(rows["security_id"].to_numpy(dtype=object), name="security_id", dtype=object),
     )
     split = frame.index.duplicated(keep=False)
     if not split.any():

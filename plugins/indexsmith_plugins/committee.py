@@ -285,85 +285,120 @@ class CommitteeSelection(Bucketing):
         return now.assign(company_id=now["security_id"].map(company))
 
     def assign(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-        companies = ranked.drop_duplicates("company_id").set_index("company_id")
-        cap = companies["measure"]
-        sector = companies["sector"]
-        target_weight = (cap.groupby(sector).sum() / cap.sum()).to_dict()
+        # Companies by integer position in cap order (a company's first share class in
+        # ``ranked`` carries its cap); the tiers' rules below work on those positions.
+        row_company = ranked["company_id"].to_numpy(dtype=object)
+        company_index = pd.Index(row_company, dtype=object)
+        first_row = ~company_index.duplicated()
+        names = row_company[first_row]
+        code_of = pd.Index(names, dtype=object)
+        row_code = code_of.get_indexer(row_company)
+        cap_values = ranked["measure"].to_numpy(dtype=float)[first_row]
+        sectors = ranked["sector"].to_numpy(dtype=object)[first_row]
+        cap = pd.Series(cap_values, index=code_of)
+        target_weight = (cap.groupby(sectors).sum() / cap.sum()).to_dict()
         position = cumulative_fraction(cap) * 100
-        prior = previous.merge(ranked[["company_id"]], left_on="security_id", right_index=True)
+        n = len(names)
+        tier_names = [t.name for t in self.indices]
+        labels = list(tier_names)  # bucket codes: the tiers first, then any other name met
+
+        def code(name: str) -> int:
+            if name not in labels:
+                labels.append(name)
+            return labels.index(name)
+
         parent_of = {s.name: s.parent for s in self.subsets}
-        member_of: dict[str, str] = {
-            c: parent_of.get(b, b)
-            for c, b in prior.drop_duplicates("company_id")[["company_id", "bucket"]].itertuples(index=False)
-        }
-        in_subset = set(prior.loc[prior["bucket"].isin(parent_of), "company_id"])
+        # Each member company's index (a subset's member: its parent), from its first row.
+        member = np.full(n, -1, dtype=np.int64)
+        in_subset = np.zeros(n, dtype=bool)
+        prior_row = ranked.index.get_indexer(previous["security_id"].to_numpy(dtype=object))
+        held_before = prior_row >= 0
+        prior_code = row_code[prior_row[held_before]]
+        prior_bucket = previous["bucket"].to_numpy(dtype=object)[held_before]
+        if len(prior_code):
+            _, first = np.unique(prior_code, return_index=True)
+            for company, bucket in zip(prior_code[first], prior_bucket[first], strict=True):
+                member[company] = code(parent_of.get(bucket, bucket))
+            in_subset[prior_code[isin(prior_bucket, list(parent_of))]] = True
         decisions = self._decisions(view, ranked)
-        removed = set(decisions.loc[decisions["action"] == "remove", "company_id"])
-        forced = decisions[decisions["action"] == "add"]
-        forced_into = {
-            c: parent_of.get(i, i) for c, i in zip(forced["company_id"], forced["index"], strict=True)
-        }
-        forced_line = dict(zip(forced["company_id"], forced["line"], strict=True))
-        member_of = {c: b for c, b in member_of.items() if c not in removed and c not in forced_into}
-        # Plain dicts and lists from here: the loops below look companies up one at a time.
-        cap_of = cap.to_dict()
-        sector_of = sector.to_dict()
-        float_cap_of: dict[str, float] = {}
+        removed = code_of.get_indexer(decisions.loc[decisions["action"] == "remove", "company_id"])
+        forced_rows = decisions[decisions["action"] == "add"]
+        forced = np.full(n, -1, dtype=np.int64)
+        forced_line: dict[int, Any] = {}
+        for company, index, line in zip(
+            code_of.get_indexer(forced_rows["company_id"]),
+            forced_rows["index"],
+            forced_rows["line"],
+            strict=True,
+        ):
+            forced[company] = code(parent_of.get(index, index))
+            forced_line[company] = line
+        member[removed[removed >= 0]] = -1
+        member[forced >= 0] = -1
+        # Plain lists from here: the loops below look companies up one at a time.
+        cap_of = cap_values.tolist()
+        sector_of = sectors.tolist()
+        float_cap = np.zeros(n)
         if any(t.min_float_cap_fraction is not None for t in self.indices):
-            line_cap = view.float_market_cap(ranked.index)
-            float_cap_of = line_cap.groupby(ranked["company_id"]).max().to_dict()
-        order = list(cap.index)
-        placed: dict[str, str] = {}
-        notes: dict[str, str] = {}
-        released: dict[str, str] = {}  # company -> the index that let it go
-        for tier in self.indices:
-            mine = [c for c in order if forced_into.get(c) == tier.name]
+            line_cap = view.float_market_cap(ranked.index).to_numpy(dtype=float)
+            float_cap = np.full(n, np.nan)
+            np.fmax.at(float_cap, row_code, line_cap)
+        placed = np.full(n, -1, dtype=np.int64)
+        # The order companies were placed in (a dict's keys): each index's cap per sector
+        # is summed in that order, as the committee met them.
+        order: dict[int, None] = {}
+        notes: dict[int, str] = {}
+        released: dict[int, str] = {}  # company -> the index that let it go
+        for t, tier in enumerate(self.indices):
+            mine = np.flatnonzero(forced == t).tolist()
             for company in mine:
-                placed[company] = tier.name
+                placed[company] = t
+                order[company] = None
                 notes[company] = f"committee decision (overrides line {forced_line[company]})"
             low, high = self._range(tier, view.as_of, cap, position)
             # The thresholds scale with the range minimum, or with the cap of the company at
             # the bottom of the family's targets so far when that is lower: a range holding
             # fewer companies than the targets must neither push members out every review
             # nor leave places empty.
-            depth = sum(t.target for t in self.indices[: self.indices.index(tier) + 1])
-            natural = float(cap.iloc[min(depth, len(cap)) - 1]) if len(cap) else low
-            kept = [c for c in order if member_of.get(c) == tier.name and c not in placed]
+            depth = sum(x.target for x in self.indices[: t + 1])
+            natural = float(cap_values[min(depth, n) - 1]) if n else low
+            kept = np.flatnonzero((member == t) & (placed < 0)).tolist()
             if tier.retain_fraction is not None and np.isfinite(low):
                 floor = tier.retain_fraction * min(low, natural)
                 for company in [c for c in kept if cap_of[c] < floor]:
                     kept.remove(company)
                     released[company] = tier.name
-                    del member_of[company]
+                    member[company] = -1
                     notes[company] = (
                         f"moved down from {tier.name}: cap below {tier.retain_fraction:g} x its range minimum"
                     )
-            for company in kept[: max(tier.target - len(mine), 0)]:  # the largest if over target
-                placed[company] = tier.name
-            vacancies = tier.target - sum(1 for name in placed.values() if name == tier.name)
+            kept = kept[: max(tier.target - len(mine), 0)]  # the largest if over target
+            placed[kept] = t
+            order.update(dict.fromkeys(kept))
+            vacancies = tier.target - int(np.count_nonzero(placed == t))
             if vacancies <= 0:
                 continue
-            higher = {t.name for t in self.indices[: self.indices.index(tier)]}
-            taken = higher | {tier.name}
-            free = [c for c in order if c not in placed and member_of.get(c) not in taken]
+            higher = set(tier_names[:t])
+            free_mask = (placed < 0) & ((member < 0) | (member > t))
             # Companies released by a higher index come first: they migrate, not leave.
-            movers = [
-                c for c, by in released.items() if by in higher and c not in placed and cap_of[c] <= high
-            ]
-            moving = set(movers)
+            movers = [c for c, by in released.items() if by in higher and placed[c] < 0 and cap_of[c] <= high]
+            moving = np.zeros(n, dtype=bool)
+            moving[movers] = True
             if tier.min_float_cap_fraction is not None and np.isfinite(low):
                 floor = tier.min_float_cap_fraction * min(low, natural)
-                free = [c for c in free if member_of.get(c) is not None or float_cap_of.get(c, 0.0) >= floor]
-            candidates = movers + [c for c in free if low <= cap_of[c] <= high and c not in moving]
-            below = (
-                [c for c in free if cap_of[c] < low and released.get(c) != tier.name and c not in moving]
-                if self.fill_below_range
-                else []
+                free_mask &= (member >= 0) | (float_cap >= floor)
+            free_mask &= ~moving
+            candidates = (
+                movers + np.flatnonzero(free_mask & (low <= cap_values) & (cap_values <= high)).tolist()
             )
+            below: list[int] = []
+            if self.fill_below_range:
+                let_go = np.zeros(n, dtype=bool)
+                let_go[[c for c, by in released.items() if by == tier.name]] = True
+                below = np.flatnonzero(free_mask & (cap_values < low) & ~let_go).tolist()
             held: dict[str, float] = {}
-            for c, name in placed.items():
-                if name == tier.name:
-                    held[sector_of[c]] = held.get(sector_of[c], 0.0) + cap_of[c]
+            for c in [c for c in order if placed[c] == t]:
+                held[sector_of[c]] = held.get(sector_of[c], 0.0) + cap_of[c]
             for _ in range(vacancies):
                 source = candidates if candidates else below
                 if not source:
@@ -371,20 +406,20 @@ class CommitteeSelection(Bucketing):
                 chosen = self._choose(source[: self.pool], held, cap_of, sector_of, target_weight)
                 source.remove(chosen)
                 held[sector_of[chosen]] = held.get(sector_of[chosen], 0.0) + cap_of[chosen]
-                placed[chosen] = tier.name
-                if member_of.get(chosen) not in (None, tier.name):
-                    notes[chosen] = f"migrated from {member_of.get(chosen)}"
+                placed[chosen] = t
+                order[chosen] = None
+                if member[chosen] not in (-1, t):
+                    notes[chosen] = f"migrated from {labels[member[chosen]]}"
                 elif chosen in released:
                     notes[chosen] = notes[chosen].replace("moved down from", "migrated from")
                 elif source is below:
                     notes[chosen] = "added below the addition range: too few candidates in range"
-        buckets = dict(placed)
+        buckets = placed.copy()
         for subset in self.subsets:
-            for company in self._subset(subset, placed, cap, in_subset):
-                buckets[company] = subset.name
-        chosen_ids = ranked[isin(ranked["company_id"], buckets)]
-        out = assignment(chosen_ids.index, chosen_ids["company_id"].map(buckets).to_numpy())
-        out["note"] = [notes.get(company, "") for company in chosen_ids["company_id"]]
+            buckets[self._subset(subset, placed == code(subset.parent), in_subset)] = code(subset.name)
+        rows = np.flatnonzero(buckets[row_code] >= 0)
+        out = assignment(ranked.index[rows], np.asarray(labels, dtype=object)[buckets[row_code[rows]]])
+        out["note"] = [notes.get(company, "") for company in row_code[rows].tolist()]
         return out
 
     def fill(self, view: MarketView, ranked: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
@@ -416,24 +451,24 @@ class CommitteeSelection(Bucketing):
         return range_breakpoints(rows, cap)
 
     @staticmethod
-    def _subset(subset: Subset, placed: dict[str, str], cap: pd.Series, incumbents: set[str]) -> list[str]:
-        """Members of the parent drawn into the subset: incumbents ranked within the buffer
-        (inside the parent), then the largest others."""
-        parent = [c for c in cap.index if placed.get(c) == subset.parent]  # cap order
+    def _subset(subset: Subset, in_parent: np.ndarray, incumbents: np.ndarray) -> np.ndarray:
+        """Members of the parent drawn into the subset (company positions, in cap order):
+        incumbents ranked within the buffer (inside the parent), then the largest others."""
+        parent = np.flatnonzero(in_parent)
         buffer_rank = subset.buffer_rank or subset.target
-        keep = [c for i, c in enumerate(parent, 1) if (c in incumbents and i <= buffer_rank)]
-        keep = keep[: subset.target]
-        others = [c for c in parent if c not in keep]
-        return keep + others[: subset.target - len(keep)]
+        within = incumbents[parent] & (np.arange(1, len(parent) + 1) <= buffer_rank)
+        keep = parent[within][: subset.target]
+        others = parent[~np.isin(parent, keep)]
+        return np.concatenate([keep, others[: subset.target - len(keep)]])
 
     @staticmethod
     def _choose(
-        pool: list[str],
+        pool: list[int],
         held: dict[str, float],
-        cap: dict[str, float],
-        sector: dict[str, str],
+        cap: list[float],
+        sector: list[str],
         target: dict[str, float],
-    ) -> str:
+    ) -> int:
         """The pool candidate whose sector is most underweight in the index (ties: larger);
         ``held`` is the index's cap per sector so far."""
         if len(pool) == 1:

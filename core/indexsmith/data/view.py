@@ -79,35 +79,18 @@ class MarketView:
         self._market_actions = market.corporate_actions
         sec = market.securities
         _, priced = self._daily.rows(np.int64(t), np.arange(len(self._ids)))
-        listed = (
-            priced
-            & (sec["listing_date"] <= self.as_of).to_numpy()
-            & ~(sec["delisting_date"] < self.as_of).to_numpy()
-        )
-        visible = market.memo("securities by id", lambda: sec.set_index("security_id"))[listed]
-        # On record as listed, but without a close on this session: left out, with a reason.
+        # On record as listed: listed on or before the date, not delisted before it.
         on_record = (sec["listing_date"] <= self.as_of).to_numpy() & ~(
             sec["delisting_date"] < self.as_of
         ).to_numpy()
+        listed = priced & on_record
+        # The reference values in force: the securities table holds them at listing,
+        # ticker-change actions and security_history rows the later ones (from their date).
+        visible = _in_force(market, self.as_of, listed)
+        # On record as listed, but without a close on this session: left out, with a reason.
         self._unpriced = np.flatnonzero(on_record & ~priced)
         self._last_priced = getattr(market.daily, "last_session", None)
         self._listing_dates = sec["listing_date"].to_numpy()
-        # The reference values in force: the securities table holds them at listing,
-        # ticker-change actions and security_history rows the later ones (from their date).
-        changes = market.memo("reference_changes", lambda: reference_changes(market))
-        known = int(changes["date"].searchsorted(self.as_of, side="right"))
-        if known:
-            ids = visible.index.to_series(index=visible.index).astype(object)
-            for column, value in values_in_force(market, changes, known).items():
-                visible[column] = pd.Series(
-                    np.where(
-                        ids.isin(value.index).to_numpy(),
-                        ids.map(value).to_numpy(dtype=object),
-                        visible[column].to_numpy(dtype=object),
-                    ),
-                    index=visible.index,
-                    dtype=object,
-                )
         # A future delisting date is not known yet.
         visible["delisting_date"] = visible["delisting_date"].where(visible["delisting_date"] <= self.as_of)
         self.securities = visible
@@ -289,14 +272,16 @@ class MarketView:
         """What the data lacks for each security on the as-of date, naming the table (a
         missing value when nothing is missing): a listed security with no ``shares`` row
         dated on or before the as-of date has no shares outstanding and no float factor."""
-        ids = pd.Index(ids) if not isinstance(ids, pd.Index) else ids
-        reasons = pd.Series(None, index=ids, dtype=object, name="missing_data")
-        lacking = self.shares_outstanding(ids).isna().to_numpy() | self.float_factor(ids).isna().to_numpy()
+        index, pos = self._pos(ids)
+        lacking = pd.isna(self._latest_values(self._shares, "shares_outstanding")[pos]) | pd.isna(
+            self._latest_values(self._shares, "float_factor")[pos]
+        )
+        reasons = np.full(len(pos), None, dtype=object)
         reasons[lacking] = (
             f"no shares_outstanding or float_factor: the shares table has no row dated on or before "
             f"{self.as_of:%Y-%m-%d}"
         )
-        return reasons
+        return pd.Series(reasons, index=index, dtype=object, name="missing_data")
 
     def unpriced(self) -> pd.Series:
         """Securities the securities table lists on the as-of date (``listing_date`` on or
@@ -391,6 +376,39 @@ class MarketView:
         listing = self.securities["listing_date"].reindex(index)
         first = self.sessions.searchsorted(listing.to_numpy())
         return pd.Series(self._t + 1 - first, index=index, name="sessions_listed")
+
+
+def _in_force(market: Market, as_of: pd.Timestamp, listed: np.ndarray) -> pd.DataFrame:
+    """The ``listed`` securities of the market by id, with the reference values in force on
+    ``as_of``: the changes known by then are kept by market position (the same for every
+    view between two change dates, so a few are kept), and a view puts those of its
+    listed securities over the securities table's values."""
+    by_id = market.memo("securities by id", lambda: market.securities.set_index("security_id"))
+    visible = by_id[listed]
+    changes = market.memo("reference_changes", lambda: reference_changes(market))
+    known = int(changes["date"].searchsorted(as_of, side="right"))
+    if not known:
+        return visible
+    cache: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = market.memo("reference positions", dict)
+    found = cache.get(known)
+    if found is None:
+        while len(cache) >= 8:
+            del cache[next(iter(cache))]
+        found = {}
+        for column, value in values_in_force(market, changes, known).items():
+            positions = market.security_ids.get_indexer(value.index)
+            kept = positions >= 0
+            found[column] = (positions[kept], value.to_numpy(dtype=object)[kept])
+        cache[known] = found
+    row = np.full(len(listed), -1, dtype=np.int64)
+    row[listed] = np.arange(len(visible))
+    for column, (positions, values) in found.items():
+        at = row[positions]
+        mine = at >= 0
+        column_values = visible[column].to_numpy(dtype=object).copy()
+        column_values[at[mine]] = values[mine]
+        visible[column] = pd.Series(column_values, index=visible.index, dtype=object)
+    return visible
 
 
 def _cut(table: dict[str, np.ndarray], cutoff: np.datetime64) -> dict[str, np.ndarray]:

@@ -308,7 +308,7 @@ def _data_gaps(
                 "reason": [*unpriced.to_numpy(), *lacking.to_numpy()],
             }
         )
-        return universe.drop(index=lacking.index), gaps
+        return (universe.drop(index=lacking.index) if len(lacking) else universe), gaps
     problems = [
         Problem(
             f"security {security} is listed with a price but {reason}",
@@ -385,9 +385,11 @@ def _output(
         assigned = isin(ranked.index, assignment.loc[assignment["bucket"].isin(buckets), "security_id"])
     else:
         assigned = isin(ranked.index, assignment["security_id"])
+    columns = {}
     for column, value in facts(view, ranked.index[assigned]).items():
-        ranked[column] = np.nan
-        ranked.loc[assigned, column] = value
+        columns[column] = np.full(len(ranked), np.nan)
+        columns[column][assigned] = value
+    ranked = with_columns(ranked, columns)
     constituents, new_states = {}, {}
     for index in methodology.indices:
         if index.spec.id in kept:
@@ -417,47 +419,65 @@ def index_members(
     that holds shares), and the weighting's state for the next review."""
     rows = assignment[assignment["bucket"].isin(index.buckets)]
     per_security = by_security(rows)
-    members = ranked.loc[isin(ranked.index, per_security.index)].copy()
-    # Every member has its row (members are the ranked securities assigned): a take.
-    row = per_security.index.get_indexer(members.index)
-    for column in ("fraction", "bucket", "note"):
-        values = per_security[column]
-        members[column] = pd.Series(values.to_numpy()[row], index=members.index, dtype=values.dtype)
+    members = ranked.iloc[np.flatnonzero(isin(ranked.index, per_security.index))]
     if members.empty:
         raise ComponentError(
             f"index '{index.spec.id}' has no members {review.label}: bucketing '{methodology.bucketing.entry.name}' put no "
             f"security in {', '.join(index.buckets)} — check the universe screens and the bucket sizes against the data"
         )
-    members["review"] = review.kind
+    # Every member has its row (members are the ranked securities assigned): a take.
+    row = per_security.index.get_indexer(members.index)
+    columns: dict[str, Any] = {}
+    for column in ("fraction", "bucket", "note"):
+        values = per_security[column]
+        columns[column] = pd.Series(values.to_numpy()[row], index=members.index, dtype=values.dtype)
+    columns["review"] = review.kind
+    members = with_columns(members, columns)
+    # The weighting sees the state it left at the last review as previous_* columns.
+    previous: dict[str, Any] = {}
     if state is not None and len(state.columns):
         known = state.index.get_indexer(members.index) if state.index.is_unique else None
         for column in state.columns:
             if known is not None and (known >= 0).all():
                 values = state[column]
-                members[f"previous_{column}"] = pd.Series(
+                previous[f"previous_{column}"] = pd.Series(
                     values.to_numpy()[known], index=members.index, dtype=values.dtype
                 )
             else:
-                members[f"previous_{column}"] = state[column].reindex(members.index)
+                previous[f"previous_{column}"] = state[column].reindex(members.index)
+    weighed = with_columns(members, previous) if previous else members.copy()
     weighting = index.weighting
     if getattr(weighting.component, "holding", "weights") == "shares":
-        result = call(weighting, "index_shares", review, view, members)
-        shares, new_state = contracts.split_state(weighting, result, "index_shares", members, review)
-        shares = contracts.check_shares(weighting, shares, members, review)
-        value = shares * view.close(members.index)
+        result = call(weighting, "index_shares", review, view, weighed)
+        shares, new_state = contracts.split_state(weighting, result, "index_shares", weighed, review)
+        shares = contracts.check_shares(weighting, shares, weighed, review)
+        value = shares * view.close(weighed.index)
         weights = value / value.sum()
-        members["target_shares"] = shares
+        target_shares: Any = shares
     else:
-        result = call(weighting, "weigh", review, view, members)
-        weights, new_state = contracts.split_state(weighting, result, "weight", members, review)
-        weights = contracts.check_weights(weighting, weights, members, review)
-        members["target_shares"] = np.nan
+        result = call(weighting, "weigh", review, view, weighed)
+        weights, new_state = contracts.split_state(weighting, result, "weight", weighed, review)
+        weights = contracts.check_weights(weighting, weights, weighed, review)
+        target_shares = np.nan
     if index.capping is not None:
-        weights = call(index.capping, "cap", review, view, members, weights)
-        weights = contracts.check_weights(index.capping, weights, members, review)
-    members["weight"] = weights
-    members = members.drop(columns=[c for c in members.columns if c.startswith("previous_")])
-    return members, new_state
+        weights = call(index.capping, "cap", review, view, weighed, weights)
+        weights = contracts.check_weights(index.capping, weights, weighed, review)
+    out = with_columns(members, {"target_shares": target_shares, "weight": weights})
+    return out, new_state
+
+
+def with_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` with ``columns`` (arrays, Series aligned with it or scalars) set, as
+    setting them one by one would: new names appended in order, existing ones replaced in
+    place; one concat instead of a block insert per column."""
+    if not columns:
+        return frame
+    if any(c in frame.columns for c in columns):
+        frame = frame.copy()
+        for column, values in columns.items():
+            frame[column] = values
+        return frame
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
 
 def date_range(

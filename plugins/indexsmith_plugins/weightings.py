@@ -182,7 +182,9 @@ class StyleWeight(Weighting):
 
     def index_shares(self, view: MarketView, members: pd.DataFrame) -> pd.DataFrame:
         shares = float_shares(view, members.index) * members["fraction"]
-        cvs = style_scores(view, members)["cvs"]
+        # The value and the growth index of one parent score the same members: once.
+        key = ("style_scores", tuple(members.index), tuple(members["sector"]))
+        cvs = view.memo(key, lambda: style_scores(view, members))["cvs"]
         v = value_share(cvs, shares * view.close(members.index), self.split_zone)
         previous_v = members.get("previous_value_share", pd.Series(np.nan, index=members.index))
         previous_cvs = members.get("previous_cvs", pd.Series(np.nan, index=members.index))

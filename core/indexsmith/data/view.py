@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,8 @@ from indexsmith.errors import PointInTimeError
 
 if TYPE_CHECKING:
     from indexsmith.data.market import Market
+
+T = TypeVar("T")
 
 
 def asof_key(table: dict[str, np.ndarray]) -> np.ndarray:
@@ -100,6 +102,16 @@ class MarketView:
 
     def __repr__(self) -> str:
         return f"<MarketView as of {self.as_of:%Y-%m-%d}: {len(self.securities)} listed securities>"
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per view and ``key``: a fact several components (or several
+        indices of one family) derive from this view alone, such as the style scores of a
+        parent index's members that its value and its growth index both need. The key
+        must name everything the fact depends on besides the view."""
+        cache: dict[Hashable, Any] = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cast(T, cache[key])
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -229,7 +229,7 @@ def _index_tables(
     frames, changes = [], []
     between: dict[str, list[Any]] = {c: [] for c in BETWEEN_COLUMNS}
     moves: dict[str, list[Any]] = {c: [] for c in CHANGE_COLUMNS}
-    previous: pd.Index | None = None
+    previous: dict[str, None] | None = None
 
     history = ticker_history(market)
 
@@ -291,22 +291,24 @@ def _index_tables(
                     ("weight", weight),
                 ):
                     between[column].append(value)
-            kept = previous[~previous.isin(removed)] if len(removed) else previous
-            previous = (
-                kept.append(pd.Index(added.index, dtype=object)) if added is not None and len(added) else kept
-            )
+            for sid in removed:
+                previous.pop(sid, None)
+            if added is not None and len(added):
+                previous.update(dict.fromkeys(added.index))
             continue
         output, assigned = reviews[i], buckets[i]
         members = output.constituents[index.spec.id]
         review = output.review
         current = members.index
-        before = previous if previous is not None else pd.Index([])
+        before = pd.Index(list(previous), dtype=object) if previous is not None else pd.Index([])
         added_now = ~isin(current, before)
         frame = members.reset_index()
         frame["change"] = pd.Series(added_now).map({True: "addition", False: "retained"}).to_numpy()
-        frame["reason"] = ("rank " + frame["rank"].astype(str) + " in " + frame["bucket"]).where(
-            added_now, ""
-        )
+        reasons_now = np.full(len(frame), "", dtype=object)
+        reasons_now[added_now] = (
+            "rank " + frame["rank"][added_now].astype(str) + " in " + frame["bucket"][added_now]
+        ).to_numpy(dtype=object)
+        frame["reason"] = pd.Series(reasons_now, index=frame.index, dtype=object)
         notes = frame["note"].fillna("")
         replaced = added_now & notes.str.startswith("replacement for").to_numpy()
         frame.loc[replaced, "reason"] = notes[replaced]
@@ -333,8 +335,9 @@ def _index_tables(
                     review,
                 )
             )
-        # Object strings: the membership tests of every later change skip converting Arrow strings.
-        previous = pd.Index(current, dtype=object)
+        # The members in order, kept as a dict: each change between reviews removes and
+        # appends a few (thousands of changes, each index).
+        previous = dict.fromkeys(current)
     constituents = _concat_dated(frames).sort_values(["effective_date", "rank", "security_id"], kind="stable")
     at_reviews = _concat_dated(changes)
     parts = [c for c in (at_reviews, pd.DataFrame(moves)) if len(c)]
@@ -448,11 +451,17 @@ def _typed(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     out = frame.reindex(columns=list(columns)).reset_index(drop=True)
     for column in out.columns:
         if column.endswith("_date"):
-            out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
+            if out[column].dtype != "datetime64[ns]":
+                out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
         elif column in ("rank",):
             out[column] = out[column].astype("int64")
         elif column in ("measure", "fraction", "weight", "target_shares", *FACT_COLUMNS):
             out[column] = out[column].astype("float64")
-        else:
-            out[column] = out[column].astype(object).where(out[column].notna(), None)
+        else:  # object text with None for a missing value
+            values = out[column].to_numpy(dtype=object)
+            missing = pd.isna(values)
+            if missing.any():
+                values = values.copy()
+                values[missing] = None
+            out[column] = pd.Series(values, index=out.index, dtype=object)
     return out

@@ -22,7 +22,6 @@ def demo(out: str, size: str) -> None:
     factsheet (OUT/factsheet.html). The first run generates the market (~40 s); later
     runs reuse the cached market and results."""
     from indexsmith.demo import showcase
-    from indexsmith.reporting.compare import summary
 
     families = len(showcase.HEADLINE[size])
     with progress_bar(f"demo ({size} market)") as bar:
@@ -33,8 +32,7 @@ def demo(out: str, size: str) -> None:
             if bar:
                 bar(done[0], families, "building presets")
 
-        results = showcase.run(size, out, lambda msg: stderr.print(f"[dim]{escape(msg)}[/dim]"), step)
-    table, note = summary(results, benchmark=showcase.BENCHMARK[size])
+        _, table, note = showcase.run(size, out, lambda msg: stderr.print(f"[dim]{escape(msg)}[/dim]"), step)
     if note:
         stderr.print(f"note: {note}", markup=False)
     print_comparison(table, f"Headline indices on the {size} demo market")

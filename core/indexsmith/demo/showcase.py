@@ -14,13 +14,15 @@ import datetime as dt
 import functools
 import hashlib
 import importlib.resources
+import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from indexsmith.analytics.statistics import StatisticsTable
 from indexsmith.demo.cache import cache_dir, cache_name, demo_market, export
 from indexsmith.demo.generator import DEFAULT_SEED, generate
-from indexsmith.io import atomic_directory
+from indexsmith.io import atomic_directory, atomic_file
 from indexsmith.pipeline import BuildJob, run_job
 from indexsmith.results.model import IndexResult
 from indexsmith.results.store import read_results
@@ -87,20 +89,41 @@ def headline_results(size: str, progress: Progress, step: Callable[[], None] | N
 
 def run(
     size: str, out: str | Path, progress: Progress, step: Callable[[], None] | None = None
-) -> dict[str, IndexResult]:
-    """Build (or reuse) the headline indices, copy them to ``out`` and return them."""
-    from indexsmith.reporting import factsheet
-
+) -> tuple[dict[str, IndexResult], StatisticsTable, str | None]:
+    """Build (or reuse) the headline indices, copy them to ``out`` with the factsheet, and
+    return them with their comparison (:func:`~indexsmith.reporting.compare.summary`)."""
     source = headline_results(size, progress, step)
     out = Path(out)
     with atomic_directory(out, overwrite=True) as tmp:
         for family in sorted(p for p in source.iterdir() if p.is_dir()):
             shutil.copytree(family, tmp / family.name)
     results = read_results([out / family for family, _ in HEADLINE[size]])
+    table, note = report(size, source, results)
+    with atomic_file(out / "factsheet.html") as tmp_file:
+        shutil.copyfile(source / "factsheet.html", tmp_file)
+    return results, table, note
+
+
+def report(size: str, source: Path, results: dict[str, IndexResult]) -> tuple[StatisticsTable, str | None]:
+    """The comparison and the factsheet of the cached results in ``source``, made once
+    and kept beside them: the same results and code give the same figures and a
+    byte-identical factsheet, whichever folder they are copied to."""
+    from indexsmith.reporting import factsheet
+    from indexsmith.reporting.compare import summary
+
+    kept = source / "summary.pickle"
+    if kept.is_file() and (source / "factsheet.html").is_file():
+        with kept.open("rb") as file:
+            table, note = pickle.load(file)
+        return table, note
+    table, note = summary(results, benchmark=BENCHMARK[size])
     factsheet.write(
         results,
-        out / "factsheet.html",
+        source / "factsheet.html",
         title=f"indexsmith demo — {size} demo market",
         benchmark=BENCHMARK[size],
+        statistics=(table, note),
     )
-    return results
+    with atomic_file(kept) as tmp:
+        tmp.write_bytes(pickle.dumps((table, note)))
+    return table, note

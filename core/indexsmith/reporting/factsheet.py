@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from indexsmith import analytics
+from indexsmith.analytics.statistics import StatisticsTable
 from indexsmith.io import atomic_file
 from indexsmith.reporting.compare import common_dates, formatted, summary
 from indexsmith.reporting.pages import html_table, index_page
@@ -184,11 +185,15 @@ COMPARISON_PAGES = (
 
 
 def render(
-    results: dict[str, IndexResult], title: str = "Index factsheet", benchmark: str | None = None
+    results: dict[str, IndexResult],
+    title: str = "Index factsheet",
+    benchmark: str | None = None,
+    statistics: tuple[StatisticsTable, str | None] | None = None,
 ) -> str:
     """The factsheet as one HTML string: a page per index, then the comparison pages;
-    relative figures against ``benchmark`` (default: the first index)."""
-    table, note = summary(results, benchmark=benchmark)
+    relative figures against ``benchmark`` (default: the first index). ``statistics`` is
+    :func:`~indexsmith.reporting.compare.summary` of the same results, if already made."""
+    table, note = statistics if statistics is not None else summary(results, benchmark=benchmark)
     start, end, _ = common_dates(results)
     names = list(results)
     base = (table.benchmark, results[table.benchmark]) if table.benchmark else None
@@ -224,9 +229,10 @@ def write(
     out: str | Path,
     title: str = "Index factsheet",
     benchmark: str | None = None,
+    statistics: tuple[StatisticsTable, str | None] | None = None,
 ) -> Path:
     """Write the factsheet; the file appears only when complete."""
     out = Path(out)
     with atomic_file(out) as tmp:
-        tmp.write_text(render(results, title, benchmark), encoding="utf-8")
+        tmp.write_text(render(results, title, benchmark, statistics), encoding="utf-8")
     return out

@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import matplotlib
 import pandas as pd
-from matplotlib.figure import Figure
 
 from indexsmith.io import atomic_file
 from indexsmith.reporting.pages import html_table
@@ -53,6 +51,9 @@ def _slug(axis: str) -> str:
 def chart(frame: pd.DataFrame, axis: str, statistic: str) -> bytes:
     """PNG of ``statistic`` against ``axis``: the variants as points, the mean as a line."""
     ok = frame[frame["status"] == "ok"]
+    import matplotlib  # here, not at import: every command imports this module, few draw
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(6.4, 3.6))
         ax = fig.subplots()

@@ -157,20 +157,23 @@ class Domicile(Screen):
     )
 
     def screen(self, view: MarketView, candidates: pd.DataFrame) -> pd.Series:
-        failed = pd.Series(False, index=candidates.index)
-        text = pd.Series("", index=candidates.index)
+        failed = np.zeros(len(candidates), dtype=bool)
+        text = np.full(len(candidates), "", dtype=object)
         for field, allowed in (
             ("country_of_incorporation", self.incorporation),
             ("country_of_headquarters", self.headquarters),
         ):
             if allowed is not None:
-                bad = ~candidates[field].isin(allowed)
-                text = text.where(
-                    ~bad | failed,
-                    field.replace("_", " ") + " " + candidates[field].astype(str) + " not eligible",
-                )
+                bad = ~candidates[field].isin(allowed).to_numpy()
+                first = bad & ~failed  # the first test a security fails names it
+                if first.any():
+                    named = (
+                        field.replace("_", " ") + " " + candidates[field][first].astype(str) + " not eligible"
+                    )
+                    text[first] = named.to_numpy(dtype=object)
                 failed |= bad
-        return reasons_for(failed, lambda bad: text[bad])
+        reasons = pd.Series(text, index=candidates.index, dtype=object)
+        return reasons_for(pd.Series(failed, index=candidates.index), lambda bad: reasons[bad])
 
 
 @attrs.frozen(kw_only=True)

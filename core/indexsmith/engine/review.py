@@ -445,7 +445,7 @@ def index_members(
                 )
             else:
                 previous[f"previous_{column}"] = state[column].reindex(members.index)
-    weighed = with_columns(members, previous) if previous else members.copy()
+    weighed = with_columns(members, previous) if previous else members
     weighting = index.weighting
     if getattr(weighting.component, "holding", "weights") == "shares":
         result = call(weighting, "index_shares", review, view, weighed)

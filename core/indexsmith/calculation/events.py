@@ -128,6 +128,11 @@ class Events:
         lo, hi = np.searchsorted(self.key, [session * self.n_ids, (session + 1) * self.n_ids])
         return self._rows(int(lo), int(hi))
 
+    def positions_on(self, session: int) -> np.ndarray:
+        """Market positions with an action dated on ``session`` (as :meth:`on_session`)."""
+        lo, hi = np.searchsorted(self.key, [session * self.n_ids, (session + 1) * self.n_ids])
+        return self.key[int(lo) : int(hi)] - session * self.n_ids
+
     def of(self, session: int, position: int) -> list[Any]:
         """The actions of one security on ``session``."""
         lo, hi = np.searchsorted(

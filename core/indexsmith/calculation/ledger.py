@@ -25,6 +25,8 @@ The divisor changes only in :meth:`Ledger.adjust`, to keep the level continuous.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -385,15 +387,16 @@ class Ledger:
         ):
             self.out_cols[key].append(np.array([value]))
 
-    def run_segment(self, a: int, b: int) -> None:
-        """Sessions a..b with fixed holdings: levels and dividend reinvestment."""
+    def run_segment(self, a: int, b: int, ends: Sequence[int] = ()) -> None:
+        """Sessions a..b with fixed holdings: levels and dividend reinvestment. ``ends``
+        are sessions inside where the segment is cut into pieces compounded one after the
+        other (breaks where nothing changed): the same figures, bit for bit, as segments
+        stopping there, from one read of the closes."""
         if b < a:
             return
-        options, book, events = self.options, self.book, self.events
+        book, events = self.book, self.events
         days = np.arange(a, b + 1)
         block = self.prices.block(days, book.pos)
-        mv = block @ book.q if len(book.pos) else np.zeros(len(days))
-        level = mv / self.divisor
         # Regular dividends of held securities, in index points per day.
         lo, hi = np.searchsorted(events.div_session, a), np.searchsorted(events.div_session, b, side="right")
         points = np.zeros(len(days))
@@ -408,6 +411,16 @@ class Ledger:
                 events.div_session[lo:hi][held] - a,
                 events.div_amount[lo:hi][held] * book.q[where[held]] / self.divisor,
             )
+        cuts = [a, *(e + 1 for e in ends), b + 1]
+        for first, stop in itertools.pairwise(cuts):
+            rows = slice(first - a, stop - a)
+            self._piece(days[rows], block[rows], points[rows])
+
+    def _piece(self, days: np.ndarray, block: np.ndarray, points: np.ndarray) -> None:
+        """Levels of consecutive sessions ``days`` from their closes and dividend points."""
+        options, book = self.options, self.book
+        mv = block @ book.q if len(book.pos) else np.zeros(len(days))
+        level = mv / self.divisor
         prev = np.concatenate([[self.pr], level[:-1]])
         growth = (level + points) / prev
         net_growth = (level + points * (1 - options.withholding)) / prev

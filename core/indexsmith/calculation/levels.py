@@ -28,6 +28,7 @@ from one matrix product.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import attrs
 import numpy as np
@@ -171,10 +172,21 @@ def calculate(
     start = first + 1
     if start <= last and start in action_sessions:
         actions.before_open(ledger, start, events.on_session(start))
+    # A break where nothing touches the holdings (the market's other securities' actions
+    # and delistings) does not stop the segment: it ends a piece of it, so the levels are
+    # compounded exactly as if the segment had stopped there.
+    ends: list[int] = []
     for stop in [*breaks, last]:
         if stop < start:
             continue
-        ledger.run_segment(start, stop)
+        quiet = stop != last and not (
+            stop in changes or stop in drops or stop in share_changes or stop in reviews
+        )
+        if quiet and _untouched(ledger, events, stop, last, action_sessions, delist_sessions):
+            ends.append(stop)
+            continue
+        ledger.run_segment(start, stop, ends)
+        ends = []
         before = (ledger.book.pos.copy(), ledger.book.q.copy(), ledger.book.fs.copy())
         if stop in delist_sessions:
             actions.after_close(ledger, stop)
@@ -192,6 +204,18 @@ def calculate(
             actions.before_open(ledger, nxt, events.on_session(nxt))
         start = nxt
     return _tables(ledger, options, sessions, market.text_ids)
+
+
+def _untouched(
+    ledger: Ledger, events: Events, stop: int, last: int, action_sessions: set[Any], delist_sessions: set[int]
+) -> bool:
+    """Whether no member leaves at the close of ``stop`` and no member has an action on
+    the next session: the calculator would change nothing at this break."""
+    held = ledger.book.pos
+    if stop in delist_sessions and (events.delisted[held] == stop).any():
+        return False
+    nxt = stop + 1
+    return not (nxt <= last and nxt in action_sessions and np.isin(events.positions_on(nxt), held).any())
 
 
 def _changes(between: pd.DataFrame | None, market: Market, first: int, last: int) -> dict[int, Change]:

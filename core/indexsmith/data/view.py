@@ -74,7 +74,9 @@ class MarketView:
         self._market_fundamentals = market.fundamentals
         self._keys = market.asof_keys
         self._plain_fundamentals = market.plain_fundamentals
-        self._positions: tuple[pd.Index, np.ndarray] | None = None
+        #: The positions of the last few id indexes asked about, by identity (each entry
+        #: holds its index, so an id is not reused while it is here).
+        self._positions: dict[int, tuple[pd.Index, np.ndarray]] = {}
         #: The latest value of a table's column for every security, computed once per view.
         self._latest: dict[tuple[int, str], np.ndarray] = {}
         self._market_dividends = market.dividends
@@ -158,13 +160,16 @@ class MarketView:
     def _pos(self, ids: Iterable[str]) -> tuple[pd.Index, np.ndarray]:
         index = ids if isinstance(ids, pd.Index) else pd.Index(list(ids), name="security_id")
         # Components ask about the same candidates several times: look the ids up once.
-        if self._positions is not None and self._positions[0] is index:
-            return index, self._positions[1]
+        known = self._positions.get(id(index))
+        if known is not None and known[0] is index:
+            return index, known[1]
         pos = self._ids.get_indexer(index)
         if (pos < 0).any():
             unknown = list(index[pos < 0][:3])
             raise KeyError(f"unknown security ids {unknown}")
-        self._positions = (index, pos)
+        if len(self._positions) >= 8:
+            del self._positions[next(iter(self._positions))]
+        self._positions[id(index)] = (index, pos)
         return index, pos
 
     def _window(self, field: str, sessions: int, pos: np.ndarray) -> np.ndarray:

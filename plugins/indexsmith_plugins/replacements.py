@@ -55,9 +55,8 @@ class NextRanked(Replacement):
         held = set(company[isin(ranked.index, current["security_id"])])
         gone = vacated.assign(company_id=vacated["security_id"].map(view.company_of))
         remaining = current.assign(company_id=current["security_id"].map(view.company_of))
-        candidates = [
-            c for c in company.drop_duplicates() if c not in held and c not in set(gone["company_id"])
-        ]
+        companies = pd.unique(company.to_numpy(dtype=object))  # in rank order
+        candidates = list(companies[~isin(companies, held | set(gone["company_id"]))])
         rows = [current]
         for bucket, left in gone.groupby("bucket", sort=True):
             still = set(remaining.loc[remaining["bucket"] == bucket, "company_id"])

@@ -89,15 +89,29 @@ class HoldingsRecords:
         )
 
 
+@attrs.frozen(eq=False)
+class TradeRecords:
+    """Each change's trades as the ledger recorded them (sessions, positions, shares
+    before and after, traded weight): the trades table is made from them when read."""
+
+    rows: list[tuple[np.ndarray, ...]]
+    sessions: pd.DatetimeIndex
+    ids: pd.Index
+
+    def frame(self) -> pd.DataFrame:
+        return _frame(self.rows, TRADE_COLUMNS, self.sessions, self.ids)
+
+
 @attrs.frozen(slots=False, eq=False)
 class Calculation:
     """The daily numbers of one index. ``holdings`` (the index shares after each change)
-    is made when first read; :meth:`holdings_on` reads the rows of a few sessions only."""
+    and ``trades`` are made when first read (a monthly index of 5,000 names trades 1.8
+    million lines in 30 years); :meth:`holdings_on` reads the holdings of a few sessions."""
 
     levels: pd.DataFrame
     holdings_source: pd.DataFrame | HoldingsRecords = attrs.field(alias="holdings")
     turnover: pd.DataFrame
-    trades: pd.DataFrame
+    trades_source: pd.DataFrame | TradeRecords = attrs.field(alias="trades")
     events: pd.DataFrame
     stale: pd.DataFrame
     #: Entries and exits at each close (``date`` is the close; see :data:`LOG_COLUMNS`).
@@ -107,6 +121,11 @@ class Calculation:
     def holdings(self) -> pd.DataFrame:
         source = self.holdings_source
         return source.frame() if isinstance(source, HoldingsRecords) else source
+
+    @functools.cached_property
+    def trades(self) -> pd.DataFrame:
+        source = self.trades_source
+        return source.frame() if isinstance(source, TradeRecords) else source
 
     def holdings_on(self, dates: pd.DatetimeIndex) -> pd.DataFrame:
         """The holdings rows of the sessions ``dates`` (the index shares after their close)."""
@@ -329,7 +348,7 @@ def _tables(
         # share a close).
         holdings=HoldingsRecords(ledger.holdings_rows, sessions, ids),
         turnover=pd.DataFrame(ledger.turnover_rows, columns=list(TURNOVER_COLUMNS)),
-        trades=_frame(ledger.trade_rows, TRADE_COLUMNS, sessions, ids),
+        trades=TradeRecords(ledger.trade_rows, sessions, ids),
         events=pd.DataFrame(ledger.event_rows, columns=list(ADJUSTMENT_COLUMNS)),
         stale=stale,
         log=log,

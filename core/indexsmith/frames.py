@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,3 +176,17 @@ def by_security(rows: pd.DataFrame) -> pd.DataFrame:
         note[more.index] = joined
     folded = pd.DataFrame({"fraction": grouped["fraction"].sum(), "bucket": bucket, "note": note})
     return pd.concat([frame[~split], folded])
+
+
+def with_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` with ``columns`` (arrays, Series aligned with it or scalars) set, as
+    setting them one by one would: new names appended in order, existing ones replaced in
+    place; one concat instead of a block insert per column."""
+    if not columns:
+        return frame
+    if any(c in frame.columns for c in columns):
+        frame = frame.copy()
+        for column, values in columns.items():
+            frame[column] = values
+        return frame
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)

@@ -24,7 +24,7 @@ from indexsmith.data.view import MarketView
 from indexsmith.definition.model import Methodology, Resolved, ResolvedIndex
 from indexsmith.engine.memo import StageMemo
 from indexsmith.errors import ComponentError, DataError, DefinitionError, IndexsmithError, Problem
-from indexsmith.frames import BUCKET_COLUMNS, UNIVERSE_COLUMNS, by_security, isin
+from indexsmith.frames import BUCKET_COLUMNS, UNIVERSE_COLUMNS, by_security, isin, with_columns
 
 Progress = Callable[[int, int, str], None]
 
@@ -464,20 +464,6 @@ def index_members(
         weights = contracts.check_weights(index.capping, weights, weighed, review)
     out = with_columns(members, {"target_shares": target_shares, "weight": weights})
     return out, new_state
-
-
-def with_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
-    """``frame`` with ``columns`` (arrays, Series aligned with it or scalars) set, as
-    setting them one by one would: new names appended in order, existing ones replaced in
-    place; one concat instead of a block insert per column."""
-    if not columns:
-        return frame
-    if any(c in frame.columns for c in columns):
-        frame = frame.copy()
-        for column, values in columns.items():
-            frame[column] = values
-        return frame
-    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
 
 def date_range(

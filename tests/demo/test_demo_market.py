@@ -3,6 +3,7 @@ that it is calibrated to the stylised facts of the US market."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -70,6 +71,29 @@ def test_cache_is_used_once_generated(tmp_path: Path, monkeypatch: pytest.Monkey
     assert messages[0].startswith("generating the small demo market")
     assert messages[1].startswith("loading the small demo market from")
     assert first.fingerprint() == second.fingerprint() == demo.fingerprint()
+
+
+def test_a_worker_loads_the_market_while_another_compiles_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_tables: dict[str, pd.DataFrame], demo: Market
+) -> None:
+    # The demo's two build workers open a freshly generated market at once: the one that
+    # finds the other compiling it uses the tables it loaded (a cold demo failed here).
+    monkeypatch.setenv("INDEXSMITH_CACHE_DIR", str(tmp_path))
+    from indexsmith.demo.cache import cache_dir, cache_name
+    from indexsmith.demo.generator import DEFAULT_SEED
+
+    folder = cache_dir() / cache_name("small", DEFAULT_SEED)
+    export(demo_tables, folder, owned=True)
+    lock = folder / ".compiled.lock"
+    lock.write_text(f"{os.getppid()}\n", encoding="utf-8")  # a live process holds it
+    market = demo_market("small")
+    assert market.fingerprint() == demo.fingerprint()
+    assert not (folder / "compiled").exists() and lock.read_text(encoding="utf-8").strip() == str(
+        os.getppid()
+    )
+    lock.unlink()
+    demo_market("small")  # the next one compiles it
+    assert (folder / "compiled" / "meta.json").is_file()
 
 
 # -- the full market ------------------------------------------------------------------------

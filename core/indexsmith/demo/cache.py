@@ -14,7 +14,7 @@ from indexsmith.data.compiled import load_compiled, save_compiled
 from indexsmith.data.market import Market
 from indexsmith.data.sources import load_market
 from indexsmith.demo.generator import DEFAULT_SEED, SIZES, generate
-from indexsmith.errors import DataError, Problem
+from indexsmith.errors import DataError, OutputError, Problem
 from indexsmith.io import atomic_directory, write_parquet
 
 #: The modules whose source decides the generated tables.
@@ -80,6 +80,8 @@ def demo_market(
     if market is not None:
         return market
     market = load_market(directory)
-    with contextlib.suppress(OSError):  # a read-only cache: load the tables every time
+    # A read-only cache loads the tables every time; when another process (a worker of the
+    # same demo or sweep) is compiling them this moment, this one uses what it loaded.
+    with contextlib.suppress(OSError, OutputError):
         save_compiled(market, compiled)
     return market

@@ -123,15 +123,18 @@ class Events:
     def _rows(self, lo: int, hi: int) -> list[Any]:
         return [self._act(*(self._columns[c][k] for c in self._columns)) for k in range(lo, hi)]
 
+    def _span(self, session: int) -> tuple[int, int]:
+        lo, hi = np.searchsorted(self.key, [session * self.n_ids, (session + 1) * self.n_ids])
+        return int(lo), int(hi)
+
     def on_session(self, session: int) -> list[Any]:
         """Every action dated on ``session``, in (position, action) order."""
-        lo, hi = np.searchsorted(self.key, [session * self.n_ids, (session + 1) * self.n_ids])
-        return self._rows(int(lo), int(hi))
+        return self._rows(*self._span(session))
 
     def positions_on(self, session: int) -> np.ndarray:
         """Market positions with an action dated on ``session`` (as :meth:`on_session`)."""
-        lo, hi = np.searchsorted(self.key, [session * self.n_ids, (session + 1) * self.n_ids])
-        return self.key[int(lo) : int(hi)] - session * self.n_ids
+        lo, hi = self._span(session)
+        return self.key[lo:hi] - session * self.n_ids
 
     def of(self, session: int, position: int) -> list[Any]:
         """The actions of one security on ``session``."""

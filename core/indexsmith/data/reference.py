@@ -16,20 +16,25 @@ if TYPE_CHECKING:
     from indexsmith.data.market import Market
 
 
-def values_in_force(market: Market, changes: pd.DataFrame, known: int) -> dict[str, pd.Series]:
+def values_in_force(
+    market: Market, changes: pd.DataFrame, known: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The reference values the first ``known`` dated changes set (the latest per security
-    and column), by column: the same for every view between two change dates, so kept for
-    the few latest counts (views are made in date order)."""
-    cache: dict[int, dict[str, pd.Series]] = market.memo("reference values in force", dict)
+    and column), by column, as (market positions, values): the same for every view between
+    two change dates, so kept for the few latest counts (views are made in date order)."""
+    cache: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = market.memo(
+        "reference values in force", dict
+    )
     found = cache.get(known)
     if found is None:
         while len(cache) >= 8:
             del cache[next(iter(cache))]
         latest = changes.iloc[:known].drop_duplicates(["security_id", "column"], keep="last")
-        found = {
-            str(column): group.set_index("security_id")["value"]
-            for column, group in latest.groupby("column", sort=False)
-        }
+        found = {}
+        for column, group in latest.groupby("column", sort=False):
+            positions = market.security_ids.get_indexer(group["security_id"].to_numpy(dtype=object))
+            kept = positions >= 0
+            found[str(column)] = (positions[kept], group["value"].to_numpy(dtype=object)[kept])
         cache[known] = found
     return found
 

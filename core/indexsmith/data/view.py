@@ -397,29 +397,17 @@ class MarketView:
 
 def _in_force(market: Market, as_of: pd.Timestamp, listed: np.ndarray) -> pd.DataFrame:
     """The ``listed`` securities of the market by id, with the reference values in force on
-    ``as_of``: the changes known by then are kept by market position (the same for every
-    view between two change dates, so a few are kept), and a view puts those of its
-    listed securities over the securities table's values."""
+    ``as_of`` (:func:`values_in_force`, by market position) put over the securities
+    table's values."""
     by_id = market.memo("securities by id", lambda: market.securities.set_index("security_id"))
     visible = by_id[listed]
     changes = market.memo("reference_changes", lambda: reference_changes(market))
     known = int(changes["date"].searchsorted(as_of, side="right"))
     if not known:
         return visible
-    cache: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = market.memo("reference positions", dict)
-    found = cache.get(known)
-    if found is None:
-        while len(cache) >= 8:
-            del cache[next(iter(cache))]
-        found = {}
-        for column, value in values_in_force(market, changes, known).items():
-            positions = market.security_ids.get_indexer(value.index)
-            kept = positions >= 0
-            found[column] = (positions[kept], value.to_numpy(dtype=object)[kept])
-        cache[known] = found
     row = np.full(len(listed), -1, dtype=np.int64)
     row[listed] = np.arange(len(visible))
-    for column, (positions, values) in found.items():
+    for column, (positions, values) in values_in_force(market, changes, known).items():
         at = row[positions]
         mine = at >= 0
         column_values = visible[column].to_numpy(dtype=object).copy()
